@@ -1,0 +1,88 @@
+import type { ExportAdapter } from '../../core/export-adapter.js';
+import type { ProbeSample } from '../../core/model/probe-sample.js';
+import type { UnifiedMetrics } from '../../core/model/unified-metrics.js';
+import { LineWriter } from './line-writer.js';
+
+/** A few human-readable lines per batch: what `npm start` shows a newcomer. */
+export class SummaryAdapter implements ExportAdapter {
+  readonly name = 'summary';
+  readonly #writer: LineWriter;
+
+  constructor(path: string) {
+    this.#writer = new LineWriter(path);
+  }
+
+  async export(batch: UnifiedMetrics, signal: AbortSignal): Promise<void> {
+    for (const line of formatSummary(batch)) {
+      await this.#writer.write(line, signal);
+    }
+  }
+
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  async shutdown(): Promise<void> {
+    await this.#writer.close();
+  }
+}
+
+/** The lines printed for one batch. */
+export function formatSummary(batch: UnifiedMetrics): string[] {
+  const time = batch.metadata.finishedAt.slice(11, 19);
+  const version = batch.server.version === undefined ? '' : ` PostgreSQL ${batch.server.version}`;
+  const ok = batch.metadata.collectors.filter((c) => c.success).length;
+  const lines = [
+    `${time} ${batch.target.name}${version}: ${ok}/${batch.metadata.collectors.length} collector runs ok`,
+  ];
+  if (batch.metadata.error !== undefined) {
+    lines.push(`  unreachable: ${batch.metadata.error}`);
+  }
+  for (const status of batch.metadata.collectors) {
+    if (!status.success) {
+      const where = status.database === undefined ? '' : ` [${status.database}]`;
+      lines.push(`  ${status.collector}${where} failed: ${status.error ?? 'unknown error'}`);
+    }
+  }
+  for (const probe of batch.probes) {
+    lines.push(`  ${describeProbe(probe)}`);
+  }
+  return lines;
+}
+
+function describeProbe(probe: ProbeSample): string {
+  const where = probe.database === undefined ? '' : ` [${probe.database}]`;
+  const head = `${probe.probe}${where}: ${probe.rows.length} row${probe.rows.length === 1 ? '' : 's'}`;
+  switch (probe.probe) {
+    case 'pg_stat_database': {
+      const row = probe.rows[0];
+      if (row === undefined) return head;
+      const hit = Number(row.blks_hit ?? 0);
+      const read = Number(row.blks_read ?? 0);
+      const ratio = hit + read === 0 ? 'n/a' : `${((100 * hit) / (hit + read)).toFixed(1)}%`;
+      return `${head}, ${String(row.xact_commit)} commits, ${String(row.numbackends)} backends, cache hit ${ratio}, ${formatBytes(Number(row.size_bytes ?? 0))}`;
+    }
+    case 'pg_stat_activity_summary': {
+      const byState = new Map<string, number>();
+      for (const row of probe.rows) {
+        const state = String(row.state);
+        byState.set(state, (byState.get(state) ?? 0) + Number(row.sessions ?? 0));
+      }
+      const parts = [...byState].map(([state, n]) => `${n} ${state}`);
+      return `${head}, sessions: ${parts.join(', ') || 'none'}`;
+    }
+    default:
+      return head;
+  }
+}
+
+function formatBytes(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit] ?? 'B'}`;
+}

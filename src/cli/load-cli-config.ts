@@ -1,0 +1,35 @@
+import { loadConfig } from '../core/config/load-config.js';
+import type { ResolvedConfig } from '../core/config/resolved-config.js';
+import { ConfigError, formatConfigIssue } from '../core/errors.js';
+import { redact } from '../core/redact.js';
+import { builtinCollectors } from '../collectors/builtin-collectors.js';
+import { flagsToRawConfig, type CliFlags } from './cli-flags.js';
+
+/** The config file named by the flag or PGQUERYLENS_CONFIG. */
+export function configPathOf(flags: CliFlags, env: NodeJS.ProcessEnv): string | undefined {
+  const fromEnv = env.PGQUERYLENS_CONFIG;
+  return flags.config ?? (fromEnv === undefined || fromEnv === '' ? undefined : fromEnv);
+}
+
+/** Loads the configuration, or prints each problem on its own line and returns undefined. */
+export function loadCliConfig(flags: CliFlags, env: NodeJS.ProcessEnv): ResolvedConfig | undefined {
+  try {
+    const configPath = configPathOf(flags, env);
+    return loadConfig({
+      ...(configPath === undefined ? {} : { configPath }),
+      env,
+      flags: flagsToRawConfig(flags),
+      knownCollectors: builtinCollectors()
+        .list()
+        .map((d) => d.collector.name),
+    });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      for (const issue of err.issues) {
+        process.stderr.write(`config error: ${redact(formatConfigIssue(issue))}\n`);
+      }
+      return undefined;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { redact } from '../core/redact.js';
+import { LOG_FORMATS, LOG_LEVELS, MODES, OUTPUT_FORMATS } from '../core/config/modes.js';
+import type { CliFlags } from './cli-flags.js';
+import { EXIT_USAGE } from './exit-codes.js';
+import { runCommand } from './run-command.js';
+import { validateCommand } from './validate-command.js';
+import { VERSION } from './version.js';
+
+const argv = hideBin(process.argv);
+
+await yargs(argv)
+  .scriptName('pgquerylens')
+  .usage(
+    '$0 [run] [options]\n\nCollects PostgreSQL statistics and query performance, exports them as OTLP, NRI or JSON.',
+  )
+  .option('config', {
+    alias: 'c',
+    type: 'string',
+    describe: 'YAML configuration file (env PGQUERYLENS_CONFIG)',
+  })
+  .option('mode', {
+    type: 'string',
+    choices: MODES,
+    describe: 'nri: under the New Relic agent; otel: OTLP push; hybrid: both',
+  })
+  .option('target', {
+    alias: 't',
+    type: 'string',
+    array: true,
+    describe: 'postgres:// URL of a server to monitor (repeatable)',
+  })
+  .option('once', {
+    type: 'boolean',
+    describe: 'Run every enabled collector once, export, and exit',
+  })
+  .option('interval', { type: 'string', describe: 'Base collection interval, e.g. 15s, 1m' })
+  .option('output', {
+    type: 'string',
+    choices: OUTPUT_FORMATS,
+    describe: 'Also write each batch as JSON lines or a short summary',
+  })
+  .option('output-file', { type: 'string', describe: 'File for --output instead of stdout' })
+  .option('log-level', { type: 'string', choices: LOG_LEVELS })
+  .option('log-format', {
+    type: 'string',
+    choices: LOG_FORMATS,
+    describe: 'json (default) or text; logs go to stderr',
+  })
+  .command(['run', '$0'], 'Collect (the default command)', {}, async (args) => {
+    process.exitCode = await runCommand(args as CliFlags, process.env);
+  })
+  .command(
+    'validate',
+    'Check the configuration and print it with secrets masked; exit 0 or 2',
+    {},
+    (args) => {
+      process.exitCode = validateCommand(args as CliFlags, process.env);
+    },
+  )
+  .example('$0', 'No configuration: run against an embedded PostgreSQL with a demo workload')
+  .example(
+    '$0 --target postgres://monitor@db1:5432/postgres --once --output=json',
+    'One cycle as JSON lines',
+  )
+  .example('$0 validate --config config/pgquerylens.example.yaml', 'Check a configuration file')
+  .strict()
+  .version(VERSION)
+  .alias('help', 'h')
+  .wrap(Math.min(110, process.stdout.columns ?? 110))
+  .fail((message, err) => {
+    if (err !== undefined && err !== null) {
+      process.stderr.write(`pgquerylens: ${redact(err.message)}\n`);
+      process.exit(1);
+    }
+    process.stderr.write(`pgquerylens: ${redact(message)}\nRun pgquerylens --help for usage.\n`);
+    process.exit(EXIT_USAGE);
+  })
+  .parseAsync();

@@ -1,0 +1,171 @@
+import { PgTargetConnector } from '../collectors/connection/pg-target-connector.js';
+import { builtinCollectors } from '../collectors/builtin-collectors.js';
+import type { ResolvedConfig } from '../core/config/resolved-config.js';
+import { loadConfig } from '../core/config/load-config.js';
+import { errorMessage } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { CliFlags } from './cli-flags.js';
+import { buildAdapters } from './build-adapters.js';
+import { CollectorApp } from './collector-app.js';
+import { DemoWorkload } from './embedded/demo-workload.js';
+import { EmbeddedServer } from './embedded/embedded-server.js';
+import { EXIT_OK, EXIT_RUNTIME_FAILURE, EXIT_USAGE } from './exit-codes.js';
+import { configPathOf, loadCliConfig } from './load-cli-config.js';
+import { createLogger } from './logger.js';
+import { VERSION } from './version.js';
+
+/** What must be torn down after the collector stops. */
+interface Demo {
+  readonly server: EmbeddedServer;
+  readonly workload: DemoWorkload;
+}
+
+/** `pgquerylens [run]`: returns the exit code. */
+export async function runCommand(flags: CliFlags, env: NodeJS.ProcessEnv): Promise<number> {
+  let config = loadCliConfig(flags, env);
+  if (config === undefined) {
+    return EXIT_USAGE;
+  }
+  const wantsDemo = config.noTargetConfigured;
+  if (wantsDemo && (configPathOf(flags, env) !== undefined || config.mode === 'nri')) {
+    process.stderr.write(
+      'config error: targets: no target configured (set targets in the file, --target, ' +
+        'PGQUERYLENS_TARGETS or PGHOST)\n',
+    );
+    return EXIT_USAGE;
+  }
+  // A newcomer watching `npm start` reads text; machines get JSON unless asked otherwise.
+  const textByDefault =
+    wantsDemo && flags.logFormat === undefined && env.PGQUERYLENS_LOG_FORMAT === undefined;
+  const logger = createLogger({
+    level: config.log.level,
+    format: textByDefault ? 'text' : config.log.format,
+    bindings: { mode: config.mode, version: VERSION },
+  });
+  process.on('unhandledRejection', (reason) => {
+    logger.error('unhandled rejection (a bug); exiting', { err: errorMessage(reason) });
+    process.exit(EXIT_RUNTIME_FAILURE);
+  });
+
+  let demo: Demo | undefined;
+  if (wantsDemo) {
+    const started = await startDemo(flags, env, logger);
+    if (started === undefined) {
+      return EXIT_RUNTIME_FAILURE;
+    }
+    ({ config, demo } = started);
+  }
+
+  const app = new CollectorApp({
+    config,
+    registry: builtinCollectors(),
+    adapters: buildAdapters(config, logger),
+    connect: (target) => new PgTargetConnector(target, logger),
+    logger,
+    version: VERSION,
+  });
+
+  if (flags.once === true) {
+    const result = await app.runOnce();
+    await app.stop();
+    await stopDemo(demo);
+    logExportFailures(app, logger);
+    return result.batches > 0 && result.unreachable === result.batches
+      ? EXIT_RUNTIME_FAILURE
+      : EXIT_OK;
+  }
+
+  app.start();
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (stopping) {
+        logger.warn('second signal, exiting now', { signal });
+        process.exit(EXIT_RUNTIME_FAILURE);
+      }
+      stopping = true;
+      logger.info('stopping: finishing runs in flight and flushing', { signal });
+      void (async () => {
+        try {
+          await app.stop();
+          await stopDemo(demo);
+          logExportFailures(app, logger);
+          logger.info('stopped');
+          resolve(EXIT_OK);
+        } catch (err) {
+          logger.error('shutdown failed', { err: errorMessage(err) });
+          resolve(EXIT_RUNTIME_FAILURE);
+        }
+      })();
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}
+
+/** Starts the embedded server and workload and points the configuration at them. */
+async function startDemo(
+  flags: CliFlags,
+  env: NodeJS.ProcessEnv,
+  logger: Logger,
+): Promise<{ config: ResolvedConfig; demo: Demo } | undefined> {
+  logger.info(
+    'no target configured: starting an embedded PostgreSQL with a demo workload (Ctrl-C stops and removes it)',
+  );
+  let server: EmbeddedServer;
+  try {
+    server = await EmbeddedServer.start({ logger });
+  } catch (err) {
+    logger.error('could not start the embedded PostgreSQL', { err: errorMessage(err) });
+    return undefined;
+  }
+  const workload = new DemoWorkload(server.url(), logger);
+  await workload.start();
+  // Same precedence as always, with the embedded server as the target and friendlier defaults.
+  const config = loadConfig({
+    env,
+    flags: {
+      interval: '10s',
+      output: { format: 'summary' },
+      ...flagsToDemoFlags(flags),
+      targets: [{ name: 'embedded', url: server.url() }],
+    },
+    knownCollectors: builtinCollectors()
+      .list()
+      .map((d) => d.collector.name),
+  });
+  return { config, demo: { server, workload } };
+}
+
+function flagsToDemoFlags(flags: CliFlags): Record<string, unknown> {
+  return {
+    ...(flags.interval === undefined ? {} : { interval: flags.interval }),
+    ...(flags.mode === undefined ? {} : { mode: flags.mode }),
+    ...(flags.output === undefined && flags.outputFile === undefined
+      ? {}
+      : {
+          output: {
+            format: flags.output ?? 'json',
+            ...(flags.outputFile === undefined ? {} : { path: flags.outputFile }),
+          },
+        }),
+  };
+}
+
+async function stopDemo(demo: Demo | undefined): Promise<void> {
+  if (demo === undefined) return;
+  await demo.workload.stop();
+  await demo.server.stop();
+}
+
+function logExportFailures(app: CollectorApp, logger: Logger): void {
+  for (const [adapter, stats] of Object.entries(app.exportManager.stats())) {
+    if (stats.dropped > 0) {
+      logger.warn('batches were dropped', {
+        adapter,
+        dropped: stats.dropped,
+        exported: stats.exported,
+      });
+    }
+  }
+}

@@ -1,0 +1,12 @@
+import { CollectorRegistry } from '../core/collector-registry.js';
+import { pgSettingsCollector } from './pg-settings.js';
+import { pgStatActivitySummaryCollector } from './pg-stat-activity-summary.js';
+import { pgStatDatabaseCollector } from './pg-stat-database.js';
+
+/** The registry of every collector shipped with pgquerylens. */
+export function builtinCollectors(): CollectorRegistry {
+  return new CollectorRegistry()
+    .register(pgStatDatabaseCollector, { enabledByDefault: true })
+    .register(pgStatActivitySummaryCollector, { enabledByDefault: true })
+    .register(pgSettingsCollector, { enabledByDefault: true });
+}

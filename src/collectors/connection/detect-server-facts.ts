@@ -1,0 +1,63 @@
+import type pg from 'pg';
+import type { ServerFacts } from '../../core/server-facts.js';
+
+interface FactsRow {
+  version_num: number;
+  version: string;
+  in_recovery: boolean;
+  compute_query_id: string | null;
+  database: string;
+  is_superuser: boolean;
+  has_pg_monitor: boolean;
+  has_read_all_stats: boolean;
+  can_read_control: boolean;
+}
+
+// USAGE (not MEMBER) because only inherited privileges help a NOINHERIT role.
+const FACTS_SQL = `
+SELECT current_setting('server_version_num')::int AS version_num,
+       current_setting('server_version') AS version,
+       pg_is_in_recovery() AS in_recovery,
+       current_setting('compute_query_id', true) AS compute_query_id,
+       current_database() AS database,
+       r.rolsuper AS is_superuser,
+       r.rolsuper OR pg_has_role(current_user, 'pg_monitor', 'USAGE') AS has_pg_monitor,
+       r.rolsuper OR pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS has_read_all_stats,
+       has_function_privilege('pg_control_system()', 'EXECUTE') AS can_read_control
+  FROM pg_roles r
+ WHERE r.rolname = current_user;
+SELECT extname, extversion FROM pg_extension`;
+
+/** Reads the facts collectors choose their SQL by; one round trip, two with the system id. */
+export async function detectServerFacts(client: pg.Client): Promise<ServerFacts> {
+  // Two statements in one simple-protocol round trip.
+  const results = (await client.query(FACTS_SQL)) as unknown as pg.QueryResult[];
+  const row = results[0]?.rows[0] as FactsRow | undefined;
+  if (row === undefined) {
+    throw new Error('could not read server facts (current role not visible in pg_roles)');
+  }
+  const extensions: Record<string, string> = {};
+  for (const ext of (results[1]?.rows ?? []) as { extname: string; extversion: string }[]) {
+    extensions[ext.extname] = ext.extversion;
+  }
+  let systemIdentifier: string | undefined;
+  if (row.can_read_control) {
+    const control = await client.query<{ id: string }>(
+      'SELECT system_identifier::text AS id FROM pg_control_system()',
+    );
+    systemIdentifier = control.rows[0]?.id;
+  }
+  return Object.freeze({
+    versionNum: row.version_num,
+    version: row.version,
+    major: Math.floor(row.version_num / 10_000),
+    extensions: Object.freeze(extensions),
+    isInRecovery: row.in_recovery,
+    ...(row.compute_query_id === null ? {} : { computeQueryId: row.compute_query_id }),
+    hasPgMonitor: row.has_pg_monitor,
+    hasReadAllStats: row.has_read_all_stats,
+    isSuperuser: row.is_superuser,
+    database: row.database,
+    ...(systemIdentifier === undefined ? {} : { systemIdentifier }),
+  });
+}

@@ -1,0 +1,75 @@
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
+import pg from 'pg';
+import type { ResolvedTarget } from '../../core/config/resolved-config.js';
+
+/** What every monitoring session is tagged with, so DBAs can find (and trust) us. */
+export const APPLICATION_NAME = 'pgquerylens';
+
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+const TIMESTAMP_OID = 1114;
+const TIMESTAMPTZ_OID = 1184;
+
+/**
+ * int8 and numeric become numbers (statistics counters; identifiers such as queryid are cast
+ * to text in SQL), timestamps ISO strings, so rows are JSON-ready. Set per client, never
+ * globally, so a host application's own pg use is untouched.
+ */
+const typeParsers = {
+  getTypeParser(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
+    switch (oid) {
+      case INT8_OID:
+      case NUMERIC_OID:
+        return (value) => Number(value);
+      case TIMESTAMPTZ_OID:
+        return (value) => new Date(value).toISOString();
+      case TIMESTAMP_OID:
+        return (value) => new Date(`${value}Z`).toISOString();
+      default:
+        return pg.types.getTypeParser(oid, format ?? 'text') as (value: string) => unknown;
+    }
+  },
+};
+
+function tlsOptions(target: ResolvedTarget): false | ConnectionOptions {
+  const { mode, rootCertPath, certPath, keyPath } = target.ssl;
+  if (mode === 'disable' || mode === 'allow') {
+    return false;
+  }
+  // Read at connect time so rotated certificates are picked up without a restart.
+  const files: ConnectionOptions = {
+    ...(rootCertPath === undefined ? {} : { ca: readFileSync(rootCertPath, 'utf8') }),
+    ...(certPath === undefined ? {} : { cert: readFileSync(certPath, 'utf8') }),
+    ...(keyPath === undefined ? {} : { key: readFileSync(keyPath, 'utf8') }),
+  };
+  switch (mode) {
+    case 'prefer':
+    case 'require':
+      return { ...files, rejectUnauthorized: false };
+    case 'verify-ca':
+      return { ...files, rejectUnauthorized: true, checkServerIdentity: () => undefined };
+    case 'verify-full':
+      return { ...files, rejectUnauthorized: true };
+  }
+}
+
+/** Client settings for a monitoring session on `database`. */
+export function pgClientConfig(target: ResolvedTarget, database: string): pg.ClientConfig {
+  return {
+    host: target.host,
+    port: target.port,
+    database,
+    ...(target.user === undefined ? {} : { user: target.user }),
+    ...(target.password === undefined ? {} : { password: target.password }),
+    ssl: tlsOptions(target),
+    application_name: APPLICATION_NAME,
+    connectionTimeoutMillis: target.connectTimeoutMs,
+    statement_timeout: target.statementTimeoutMs,
+    lock_timeout: target.lockTimeoutMs,
+    // JIT compiling monitoring queries costs the monitored server more than it saves.
+    options: '-c jit=off',
+    types: typeParsers,
+    keepAlive: true,
+  };
+}

@@ -1,0 +1,219 @@
+import type { Collector } from './collector.js';
+import { CollectorUnavailableError, errorMessage } from './errors.js';
+import type { Logger } from './logger.js';
+import type { CollectorRunStatus } from './model/collection-metadata.js';
+import type { TargetIdentity } from './model/target-identity.js';
+import {
+  emptyParts,
+  METRIC_PART_NAMES,
+  UNIFIED_METRICS_SCHEMA_VERSION,
+  type PartialMetrics,
+  type UnifiedMetrics,
+} from './model/unified-metrics.js';
+import { redact } from './redact.js';
+import type { ServerFacts } from './server-facts.js';
+import type { QuerySession, TargetConnector } from './target-connector.js';
+import { withTimeout } from './timeout.js';
+
+/** How one collector runs on this target. */
+export interface CollectorRunSettings {
+  /** `statement_timeout` applied to each of its queries, ms. */
+  readonly statementTimeoutMs: number;
+  /** Deadline of one whole run (one database), ms. */
+  readonly deadlineMs: number;
+}
+
+export interface CollectionRunnerOptions {
+  readonly target: TargetIdentity;
+  readonly connector: TargetConnector;
+  readonly collectors: readonly Collector[];
+  readonly settings: (collector: string) => CollectorRunSettings;
+  readonly collectorVersion: string;
+  readonly logger: Logger;
+}
+
+/**
+ * Turns "these collectors are due on this target" into one UnifiedMetrics batch. Never throws:
+ * an unreachable server or a failing collector becomes an error in the batch's metadata, so
+ * adapters can report it and the next run retries.
+ */
+export class CollectionRunner {
+  readonly #opts: CollectionRunnerOptions;
+  readonly #byName: Map<string, Collector>;
+  readonly #reportedUnavailable = new Set<string>();
+  #systemIdentifier: string | undefined;
+
+  constructor(options: CollectionRunnerOptions) {
+    this.#opts = options;
+    this.#byName = new Map(options.collectors.map((c) => [c.name, c]));
+  }
+
+  get target(): TargetIdentity {
+    return this.#opts.target;
+  }
+
+  /** Names of the collectors this runner knows. */
+  get collectorNames(): string[] {
+    return [...this.#byName.keys()];
+  }
+
+  async run(collectorNames: readonly string[], signal: AbortSignal): Promise<UnifiedMetrics> {
+    const startedAt = new Date();
+    const collectors = collectorNames
+      .map((n) => this.#byName.get(n))
+      .filter((c): c is Collector => c !== undefined);
+    const parts = emptyParts();
+    const statuses: CollectorRunStatus[] = [];
+    let facts: ServerFacts | undefined;
+    let runError: string | undefined;
+
+    try {
+      facts = await this.#opts.connector.facts(signal);
+      this.#systemIdentifier = facts.systemIdentifier ?? this.#systemIdentifier;
+      const serverScoped = collectors.filter((c) => c.scope === 'server');
+      const dbScoped = collectors.filter((c) => c.scope === 'database');
+      const databases = dbScoped.length > 0 ? await this.#opts.connector.listDatabases(signal) : [];
+      const tasks: Promise<void>[] = [];
+      for (const collector of serverScoped) {
+        tasks.push(this.#runOne(collector, undefined, startedAt, signal, parts, statuses));
+      }
+      for (const database of databases) {
+        for (const collector of dbScoped) {
+          tasks.push(this.#runOne(collector, database, startedAt, signal, parts, statuses));
+        }
+      }
+      await Promise.all(tasks);
+    } catch (err) {
+      runError = redact(errorMessage(err));
+      this.#opts.logger.warn('target unreachable, will retry next run', {
+        target: this.#opts.target.name,
+        err: runError,
+      });
+      for (const collector of collectors) {
+        statuses.push({
+          collector: collector.name,
+          durationMs: 0,
+          success: false,
+          error: runError,
+        });
+      }
+    }
+
+    const finishedAt = new Date();
+    return {
+      schemaVersion: UNIFIED_METRICS_SCHEMA_VERSION,
+      target:
+        this.#systemIdentifier === undefined
+          ? this.#opts.target
+          : { ...this.#opts.target, systemIdentifier: this.#systemIdentifier },
+      server:
+        facts === undefined
+          ? {}
+          : {
+              versionNum: facts.versionNum,
+              version: facts.version,
+              isInRecovery: facts.isInRecovery,
+            },
+      metadata: {
+        collectorVersion: this.#opts.collectorVersion,
+        startedAt: startedAt.toISOString(),
+        finishedAt: finishedAt.toISOString(),
+        collectors: statuses,
+        ...(runError === undefined ? {} : { error: runError }),
+      },
+      ...parts,
+    };
+  }
+
+  async #runOne(
+    collector: Collector,
+    database: string | undefined,
+    startedAt: Date,
+    signal: AbortSignal,
+    parts: ReturnType<typeof emptyParts>,
+    statuses: CollectorRunStatus[],
+  ): Promise<void> {
+    const settings = this.#opts.settings(collector.name);
+    const began = performance.now();
+    const where = database === undefined ? {} : { database };
+    const logger = this.#opts.logger.child({ collector: collector.name, ...where });
+    try {
+      const out = await withTimeout(
+        `collector ${collector.name}`,
+        settings.deadlineMs,
+        (deadline) =>
+          this.#opts.connector.withSession(
+            database,
+            async (session) => {
+              const bounded = boundSession(session, settings.statementTimeoutMs);
+              const reason = collector.unavailableReason?.(bounded);
+              if (reason !== undefined) {
+                throw new CollectorUnavailableError(reason);
+              }
+              return collector.collect({
+                target: this.#opts.target,
+                session: bounded,
+                signal: deadline,
+                logger,
+                startedAt,
+                ...where,
+              });
+            },
+            deadline,
+          ),
+        signal,
+      );
+      mergeInto(parts, out);
+      statuses.push({
+        collector: collector.name,
+        ...where,
+        durationMs: elapsed(began),
+        success: true,
+      });
+    } catch (err) {
+      const message = redact(errorMessage(err));
+      const unavailable = err instanceof CollectorUnavailableError;
+      const key = `${collector.name}/${database ?? ''}/${message}`;
+      if (!unavailable) {
+        logger.warn('collector failed', { target: this.#opts.target.name, err: message });
+      } else if (!this.#reportedUnavailable.has(key)) {
+        // Unavailability is a property of the server, not an event: say it once.
+        this.#reportedUnavailable.add(key);
+        logger.info('collector unavailable on this server, skipped', {
+          target: this.#opts.target.name,
+          reason: message,
+        });
+      }
+      statuses.push({
+        collector: collector.name,
+        ...where,
+        durationMs: elapsed(began),
+        success: false,
+        error: message,
+        ...(unavailable ? { unavailable: true } : {}),
+      });
+    }
+  }
+}
+
+function elapsed(began: number): number {
+  return Math.round((performance.now() - began) * 1000) / 1000;
+}
+
+/** A session whose queries default to the collector's statement timeout. */
+function boundSession(session: QuerySession, statementTimeoutMs: number): QuerySession {
+  return {
+    facts: session.facts,
+    query: (sql, params, options) =>
+      session.query(sql, params, { timeoutMs: options?.timeoutMs ?? statementTimeoutMs }),
+  };
+}
+
+function mergeInto(parts: ReturnType<typeof emptyParts>, out: PartialMetrics): void {
+  for (const name of METRIC_PART_NAMES) {
+    const items = out[name];
+    if (items !== undefined && items.length > 0) {
+      (parts[name] as unknown[]).push(...items);
+    }
+  }
+}

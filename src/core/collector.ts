@@ -1,0 +1,48 @@
+import type { Logger } from './logger.js';
+import type { PartialMetrics } from './model/unified-metrics.js';
+import type { ProbeScope } from './model/probe-sample.js';
+import type { TargetIdentity } from './model/target-identity.js';
+import type { QuerySession } from './target-connector.js';
+
+/** What a collector gets for one run. */
+export interface CollectContext {
+  /** The server being read. */
+  readonly target: TargetIdentity;
+  /** The database being read, for database-scoped collectors. */
+  readonly database?: string;
+  /** A session on that database; its facts choose the SQL. */
+  readonly session: QuerySession;
+  /** Aborted at the collector's deadline or on shutdown. */
+  readonly signal: AbortSignal;
+  readonly logger: Logger;
+  /** When the run started; use it as `collectedAt` so one run shares one timestamp. */
+  readonly startedAt: Date;
+}
+
+/**
+ * One named source of data. Collectors are stateless between runs unless they say so; one that
+ * keeps deltas keys its state by target.
+ */
+export interface Collector {
+  /** Unique name, also the probe name and config key, e.g. `pg_stat_database`. */
+  readonly name: string;
+  /** Read once per server, or once per database of the server. */
+  readonly scope: ProbeScope;
+  /** One line for `--help` and docs. */
+  readonly description: string;
+  /**
+   * Cadence when not configured, ms. Omitted means the base `interval` of the configuration,
+   * so fast probes follow the user's choice and slow ones (settings) keep theirs.
+   */
+  readonly defaultIntervalMs?: number;
+  /** Why the collector cannot run on this server, or undefined when it can. */
+  unavailableReason?(session: QuerySession): string | undefined;
+  /** Reads the server and returns the parts it fills. */
+  collect(ctx: CollectContext): Promise<PartialMetrics>;
+}
+
+/** A registered collector and whether it runs without being asked for. */
+export interface CollectorDefinition {
+  readonly collector: Collector;
+  readonly enabledByDefault: boolean;
+}

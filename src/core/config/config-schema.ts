@@ -1,0 +1,126 @@
+import { z } from 'zod';
+import { parseDurationMs } from '../duration.js';
+import { LOG_FORMATS, LOG_LEVELS, MODES, OUTPUT_FORMATS, SSL_MODES } from './modes.js';
+
+/** `30s`, `10m`, `500ms` or a number of seconds, to milliseconds. */
+const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const ms = parseDurationMs(value);
+  if (ms === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `invalid duration ${JSON.stringify(value)}: use e.g. 500ms, 30s, 10m, 1h`,
+    });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const positiveDuration = duration.refine((ms) => ms > 0, { message: 'must be greater than 0' });
+
+const intIn = (min: number, max: number): z.ZodNumber => z.number().int().min(min).max(max);
+
+const nonEmpty = z.string().min(1, { message: 'must not be empty' });
+
+/** Connection limits and timeouts; settable at the top level (`connection`) and per target. */
+const connectionFields = {
+  maxConnections: intIn(1, 100).optional(),
+  maxConcurrentQueries: intIn(1, 50).optional(),
+  statementTimeout: positiveDuration.optional(),
+  lockTimeout: positiveDuration.optional(),
+  connectTimeout: positiveDuration.optional(),
+};
+
+export const targetSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9_.:@-]+$/, { message: 'use letters, digits and _ . : @ - only' })
+      .optional(),
+    url: nonEmpty.optional(),
+    host: nonEmpty.optional(),
+    port: intIn(1, 65535).optional(),
+    user: nonEmpty.optional(),
+    password: z.string().optional(),
+    passwordFile: nonEmpty.optional(),
+    passwordEnv: nonEmpty.optional(),
+    database: nonEmpty.optional(),
+    sslmode: z.enum(SSL_MODES).optional(),
+    sslrootcert: nonEmpty.optional(),
+    sslcert: nonEmpty.optional(),
+    sslkey: nonEmpty.optional(),
+    databases: z.union([z.literal('all'), z.array(nonEmpty).min(1)]).optional(),
+    excludeDatabases: z.array(nonEmpty).optional(),
+    labels: z.record(z.string(), z.string()).optional(),
+    ...connectionFields,
+  })
+  .superRefine((t, ctx) => {
+    if (t.url === undefined && t.host === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'set url or host', path: ['url'] });
+    }
+    if (t.url !== undefined && t.host !== undefined) {
+      ctx.addIssue({ code: 'custom', message: 'set url or host, not both', path: ['host'] });
+    }
+    const sources = [t.password, t.passwordFile, t.passwordEnv].filter((s) => s !== undefined);
+    if (sources.length > 1) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'set only one of password, passwordFile, passwordEnv',
+        path: ['password'],
+      });
+    }
+  });
+
+const collectorSettingsSchema = z.strictObject({
+  enabled: z.boolean().optional(),
+  interval: positiveDuration.optional(),
+  statementTimeout: positiveDuration.optional(),
+  timeout: positiveDuration.optional(),
+});
+
+export const configSchema = z.strictObject({
+  mode: z.enum(MODES).default('otel'),
+  interval: positiveDuration.default(30_000),
+  targets: z.array(targetSchema).default([]),
+  connection: z.strictObject(connectionFields).default({}),
+  collectors: z.record(z.string(), collectorSettingsSchema).default({}),
+  output: z
+    .strictObject({
+      format: z.enum(OUTPUT_FORMATS).default('json'),
+      path: nonEmpty.default('-'),
+    })
+    .optional(),
+  export: z
+    .strictObject({
+      timeout: positiveDuration.default(10_000),
+      queueSize: intIn(1, 100_000).default(100),
+      maxRetries: intIn(0, 1000).default(5),
+      retryInitial: positiveDuration.default(500),
+      retryMax: positiveDuration.default(30_000),
+    })
+    .default({
+      timeout: 10_000,
+      queueSize: 100,
+      maxRetries: 5,
+      retryInitial: 500,
+      retryMax: 30_000,
+    }),
+  datastore: z
+    .strictObject({
+      url: nonEmpty.optional(),
+      maxConnections: intIn(1, 500).default(25),
+    })
+    .optional(),
+  log: z
+    .strictObject({
+      level: z.enum(LOG_LEVELS).default('info'),
+      format: z.enum(LOG_FORMATS).default('json'),
+    })
+    .default({ level: 'info', format: 'json' }),
+  shutdownTimeout: positiveDuration.default(10_000),
+});
+
+/** Configuration as written (YAML, env and flags merged), before validation. */
+export type RawConfig = Record<string, unknown>;
+/** Validated configuration, durations in ms. */
+export type ParsedConfig = z.output<typeof configSchema>;
+export type ParsedTarget = z.output<typeof targetSchema>;

@@ -1,0 +1,146 @@
+import { readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import { ConfigError, type ConfigIssue } from '../errors.js';
+import { registerSecret } from '../redact.js';
+import { configSchema, type ParsedConfig, type RawConfig } from './config-schema.js';
+import { DEFAULT_PASSWORD_ENV, envOverrides, fsReason, readEnvOrFile } from './env-overrides.js';
+import { deepMerge } from './merge.js';
+import type { ResolvedConfig } from './resolved-config.js';
+import { pgEnvTarget, resolveTargets } from './resolve-targets.js';
+import { zodIssuesToConfigIssues } from './zod-issues.js';
+
+export interface LoadConfigInput {
+  /** YAML file, lowest precedence. */
+  readonly configPath?: string;
+  /** Environment (PGQUERYLENS_*, PG*), middle precedence. */
+  readonly env: NodeJS.ProcessEnv;
+  /** Raw-config fragment from command-line flags, highest precedence. */
+  readonly flags?: RawConfig;
+  /** Names of registered collectors, to reject typos under `collectors:`. */
+  readonly knownCollectors: readonly string[];
+  readonly readFile?: (path: string) => string;
+}
+
+const readUtf8 = (path: string): string => readFileSync(path, 'utf8');
+
+/**
+ * File, then environment, then flags, merged and validated. Throws ConfigError listing every
+ * problem with its key path; never returns a half-valid configuration.
+ */
+export function loadConfig(input: LoadConfigInput): ResolvedConfig {
+  const readFile = input.readFile ?? readUtf8;
+  const issues: ConfigIssue[] = [];
+  const fileLayer =
+    input.configPath === undefined ? {} : readYaml(input.configPath, readFile, issues);
+  const envLayer = envOverrides(input.env, readFile, issues);
+  const defaultPassword = readEnvOrFile(input.env, DEFAULT_PASSWORD_ENV, readFile, issues);
+  registerSecret(defaultPassword);
+  if (issues.length > 0) {
+    throw new ConfigError(issues);
+  }
+
+  const merged = deepMerge(fileLayer, envLayer, input.flags ?? {});
+  const parsed = configSchema.safeParse(merged);
+  if (!parsed.success) {
+    throw new ConfigError(zodIssuesToConfigIssues(parsed.error));
+  }
+  const config: ParsedConfig = parsed.data;
+
+  for (const name of Object.keys(config.collectors)) {
+    if (!input.knownCollectors.includes(name)) {
+      issues.push({
+        path: `collectors.${name}`,
+        message: `unknown collector (known: ${input.knownCollectors.join(', ')})`,
+      });
+    }
+  }
+
+  let targetsInput = config.targets;
+  let targetPathPrefix = 'targets';
+  if (targetsInput.length === 0) {
+    const fromPg = pgEnvTarget(input.env);
+    if (fromPg !== undefined) {
+      targetsInput = [fromPg];
+      targetPathPrefix = 'PG* environment';
+    }
+  }
+  const targets = resolveTargets(targetsInput, config.connection, {
+    env: input.env,
+    readFile,
+    defaultPassword,
+    issues,
+    pathPrefix: targetPathPrefix,
+  });
+  if (config.datastore?.url !== undefined) {
+    registerSecret(passwordOfUrl(config.datastore.url));
+  }
+  if (issues.length > 0) {
+    throw new ConfigError(issues);
+  }
+
+  return Object.freeze({
+    mode: config.mode,
+    intervalMs: config.interval,
+    targets,
+    noTargetConfigured: targets.length === 0,
+    collectors: Object.fromEntries(
+      Object.entries(config.collectors).map(([name, c]) => [
+        name,
+        {
+          ...(c.enabled === undefined ? {} : { enabled: c.enabled }),
+          ...(c.interval === undefined ? {} : { intervalMs: c.interval }),
+          ...(c.statementTimeout === undefined ? {} : { statementTimeoutMs: c.statementTimeout }),
+          ...(c.timeout === undefined ? {} : { timeoutMs: c.timeout }),
+        },
+      ]),
+    ),
+    ...(config.output === undefined ? {} : { output: config.output }),
+    export: {
+      timeoutMs: config.export.timeout,
+      queueSize: config.export.queueSize,
+      maxRetries: config.export.maxRetries,
+      retryInitialMs: config.export.retryInitial,
+      retryMaxMs: config.export.retryMax,
+    },
+    ...(config.datastore === undefined ? {} : { datastore: config.datastore }),
+    log: config.log,
+    shutdownTimeoutMs: config.shutdownTimeout,
+  });
+}
+
+function readYaml(path: string, readFile: (p: string) => string, issues: ConfigIssue[]): RawConfig {
+  let text: string;
+  try {
+    text = readFile(path);
+  } catch (err) {
+    issues.push({ path: '', message: `cannot read config file ${path}: ${fsReason(err)}` });
+    return {};
+  }
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    for (const err of doc.errors) {
+      const pos = err.linePos?.[0];
+      const where = pos === undefined ? '' : ` at line ${pos.line}, column ${pos.col}`;
+      issues.push({ path: '', message: `${path}${where}: ${err.message.split('\n')[0] ?? ''}` });
+    }
+    return {};
+  }
+  const value: unknown = doc.toJS();
+  if (value === null || value === undefined) {
+    return {};
+  }
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    issues.push({ path: '', message: `${path}: the top level must be a mapping of keys` });
+    return {};
+  }
+  return value as RawConfig;
+}
+
+function passwordOfUrl(url: string): string | undefined {
+  try {
+    const password = new URL(url).password;
+    return password === '' ? undefined : decodeURIComponent(password);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,22 @@
+/** How the collector is run; see README "Modes". */
+export const MODES = ['nri', 'otel', 'hybrid'] as const;
+export type Mode = (typeof MODES)[number];
+
+export const SSL_MODES = [
+  'disable',
+  'allow',
+  'prefer',
+  'require',
+  'verify-ca',
+  'verify-full',
+] as const;
+export type SslMode = (typeof SSL_MODES)[number];
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const LOG_FORMATS = ['json', 'text'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+export const OUTPUT_FORMATS = ['json', 'summary'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];

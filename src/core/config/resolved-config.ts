@@ -1,0 +1,64 @@
+import type { LogFormat, LogLevel, Mode, OutputFormat, SslMode } from './modes.js';
+
+/** A monitored server with every default applied and its password read. */
+export interface ResolvedTarget {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  readonly user?: string;
+  /** Read from config, file or environment; registered for redaction. */
+  readonly password?: string;
+  /** Database for server-scoped collectors and discovery. */
+  readonly database: string;
+  readonly ssl: {
+    readonly mode: SslMode;
+    readonly rootCertPath?: string;
+    readonly certPath?: string;
+    readonly keyPath?: string;
+  };
+  readonly databases: 'all' | readonly string[];
+  readonly excludeDatabases: readonly string[];
+  readonly labels: Readonly<Record<string, string>>;
+  readonly maxConnections: number;
+  readonly maxConcurrentQueries: number;
+  readonly statementTimeoutMs: number;
+  readonly lockTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+}
+
+export interface ResolvedCollectorSettings {
+  readonly enabled?: boolean;
+  readonly intervalMs?: number;
+  readonly statementTimeoutMs?: number;
+  readonly timeoutMs?: number;
+}
+
+/** The validated, immutable configuration the CLI runs with. */
+export interface ResolvedConfig {
+  readonly mode: Mode;
+  /** Base cadence for collectors that do not declare their own. */
+  readonly intervalMs: number;
+  readonly targets: readonly ResolvedTarget[];
+  /** True when nothing named a target: the CLI may offer the embedded demo server. */
+  readonly noTargetConfigured: boolean;
+  readonly collectors: Readonly<Record<string, ResolvedCollectorSettings>>;
+  readonly output?: { readonly format: OutputFormat; readonly path: string };
+  readonly export: {
+    readonly timeoutMs: number;
+    readonly queueSize: number;
+    readonly maxRetries: number;
+    readonly retryInitialMs: number;
+    readonly retryMaxMs: number;
+  };
+  readonly datastore?: { readonly url?: string; readonly maxConnections: number };
+  readonly log: { readonly level: LogLevel; readonly format: LogFormat };
+  readonly shutdownTimeoutMs: number;
+}
+
+export const CONNECTION_DEFAULTS = {
+  maxConnections: 5,
+  maxConcurrentQueries: 2,
+  statementTimeoutMs: 5_000,
+  lockTimeoutMs: 100,
+  connectTimeoutMs: 10_000,
+} as const;

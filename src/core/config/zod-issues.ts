@@ -1,0 +1,56 @@
+import type { z } from 'zod';
+import type { ConfigIssue } from '../errors.js';
+
+/** `['targets', 0, 'port']` → `targets[0].port`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') {
+      out += `[${key}]`;
+    } else {
+      const name = String(key);
+      out +=
+        out === ''
+          ? name
+          : /^[A-Za-z_][\w-]*$/.test(name)
+            ? `.${name}`
+            : `[${JSON.stringify(name)}]`;
+    }
+  }
+  return out;
+}
+
+/** One ConfigIssue per problem, unknown keys named one by one so a typo points at itself. */
+export function zodIssuesToConfigIssues(error: z.ZodError): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  for (const issue of error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        issues.push({ path: formatPath([...issue.path, key]), message: 'unknown key' });
+      }
+      continue;
+    }
+    issues.push({ path: formatPath(issue.path), message: describe(issue) });
+  }
+  return issues;
+}
+
+function describe(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_value':
+      return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'invalid_type':
+      return issue.input === undefined
+        ? 'is required'
+        : `expected ${issue.expected}, got ${typeName(issue.input)}`;
+    default:
+      return issue.message;
+  }
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  return `${typeof value} ${JSON.stringify(value)}`;
+}

@@ -1,0 +1,242 @@
+import { backoffDelayMs, type BackoffPolicy } from './backoff.js';
+import { errorMessage } from './errors.js';
+import type { ExportAdapter } from './export-adapter.js';
+import { silentLogger, type Logger } from './logger.js';
+import type { UnifiedMetrics } from './model/unified-metrics.js';
+import { sleep, withTimeout } from './timeout.js';
+
+export interface ExportManagerOptions {
+  /** Deadline of one `export` call, ms. */
+  readonly exportTimeoutMs: number;
+  /** Batches held per adapter; the oldest is dropped (and counted) when full. */
+  readonly queueSize: number;
+  /** Retries of one batch before it is dropped. */
+  readonly maxRetries: number;
+  readonly backoff: BackoffPolicy;
+  readonly logger?: Logger;
+}
+
+/** Counters of one adapter. */
+export interface AdapterExportStats {
+  exported: number;
+  retried: number;
+  dropped: number;
+  failedAttempts: number;
+  queued: number;
+}
+
+export const DEFAULT_EXPORT_OPTIONS: ExportManagerOptions = {
+  exportTimeoutMs: 10_000,
+  queueSize: 100,
+  maxRetries: 5,
+  backoff: { initialMs: 500, maxMs: 30_000 },
+};
+
+/**
+ * One queue and one worker per adapter, so a slow or failing adapter only ever delays itself:
+ * `publish` never waits, and each worker retries its own head-of-line batch with backoff.
+ */
+class AdapterLane {
+  readonly stats: AdapterExportStats = {
+    exported: 0,
+    retried: 0,
+    dropped: 0,
+    failedAttempts: 0,
+    queued: 0,
+  };
+  readonly #queue: UnifiedMetrics[] = [];
+  #wake: (() => void) | undefined;
+  #idleWaiters: (() => void)[] = [];
+  #busy = false;
+  readonly #stopping = new AbortController();
+  readonly #worker: Promise<void>;
+
+  constructor(
+    readonly adapter: ExportAdapter,
+    readonly options: ExportManagerOptions,
+    readonly logger: Logger,
+  ) {
+    this.#worker = this.#run();
+  }
+
+  push(batch: UnifiedMetrics): void {
+    if (this.#queue.length >= this.options.queueSize) {
+      // Drop the oldest batch that is not being delivered right now, so a batch is never
+      // counted both as exported and as dropped.
+      this.#queue.splice(this.#busy && this.#queue.length > 1 ? 1 : 0, 1);
+      this.stats.dropped += 1;
+      this.logger.warn('export queue full, dropped the oldest batch', {
+        adapter: this.adapter.name,
+        queueSize: this.options.queueSize,
+      });
+    }
+    this.#queue.push(batch);
+    this.stats.queued = this.#queue.length;
+    this.#wake?.();
+  }
+
+  /** Resolves when the queue is empty and nothing is in flight, or at the deadline. */
+  async drain(deadlineMs: number): Promise<boolean> {
+    if (this.#isIdle()) {
+      return true;
+    }
+    const idle = new Promise<true>((resolve) => this.#idleWaiters.push(() => resolve(true)));
+    const timeout = sleep(deadlineMs).then(() => false);
+    return Promise.race([idle, timeout]);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping.abort();
+    this.#wake?.();
+    await this.#worker;
+  }
+
+  #isIdle(): boolean {
+    return this.#queue.length === 0 && !this.#busy;
+  }
+
+  async #run(): Promise<void> {
+    const stop = this.#stopping.signal;
+    while (!stop.aborted) {
+      const batch = this.#queue[0];
+      if (batch === undefined) {
+        for (const resolve of this.#idleWaiters.splice(0)) {
+          resolve();
+        }
+        await new Promise<void>((resolve) => (this.#wake = resolve));
+        this.#wake = undefined;
+        continue;
+      }
+      this.#busy = true;
+      await this.#deliver(batch, stop);
+      // The batch may already be gone if the queue overflowed while we were retrying it.
+      if (this.#queue[0] === batch) {
+        this.#queue.shift();
+      }
+      this.stats.queued = this.#queue.length;
+      this.#busy = false;
+    }
+    for (const resolve of this.#idleWaiters.splice(0)) {
+      resolve();
+    }
+  }
+
+  async #deliver(batch: UnifiedMetrics, stop: AbortSignal): Promise<void> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await withTimeout(
+          `export to ${this.adapter.name}`,
+          this.options.exportTimeoutMs,
+          (signal) => this.adapter.export(batch, signal),
+          stop,
+        );
+        this.stats.exported += 1;
+        return;
+      } catch (err) {
+        this.stats.failedAttempts += 1;
+        if (attempt > this.options.maxRetries || stop.aborted) {
+          this.stats.dropped += 1;
+          this.logger.error('export failed, batch dropped', {
+            adapter: this.adapter.name,
+            target: batch.target.name,
+            attempts: attempt,
+            err: errorMessage(err),
+          });
+          return;
+        }
+        const delayMs = backoffDelayMs(this.options.backoff, attempt);
+        this.stats.retried += 1;
+        this.logger.warn('export failed, will retry', {
+          adapter: this.adapter.name,
+          target: batch.target.name,
+          attempt,
+          retryInMs: delayMs,
+          err: errorMessage(err),
+        });
+        await sleep(delayMs, stop);
+        if (this.#queue[0] !== batch) {
+          return;
+        }
+      }
+    }
+  }
+}
+
+/** Fans every batch out to all adapters in parallel; see AdapterLane for the isolation. */
+export class ExportManager {
+  readonly #lanes: AdapterLane[];
+  readonly #logger: Logger;
+  #shutDown = false;
+
+  constructor(adapters: readonly ExportAdapter[], options: Partial<ExportManagerOptions> = {}) {
+    const merged = { ...DEFAULT_EXPORT_OPTIONS, ...options };
+    this.#logger = merged.logger ?? silentLogger;
+    this.#lanes = adapters.map((a) => new AdapterLane(a, merged, this.#logger));
+  }
+
+  /** Adapter names, in order. */
+  get adapterNames(): string[] {
+    return this.#lanes.map((l) => l.adapter.name);
+  }
+
+  /** Queues a batch for every adapter; never blocks. */
+  publish(batch: UnifiedMetrics): void {
+    if (this.#shutDown) {
+      this.#logger.warn('batch published after shutdown, ignored', { target: batch.target.name });
+      return;
+    }
+    for (const lane of this.#lanes) {
+      lane.push(batch);
+    }
+  }
+
+  /** Counters per adapter name. */
+  stats(): Record<string, AdapterExportStats> {
+    return Object.fromEntries(this.#lanes.map((l) => [l.adapter.name, { ...l.stats }]));
+  }
+
+  /** Waits until every queue is empty or `deadlineMs` passes; true if all drained. */
+  async drain(deadlineMs: number): Promise<boolean> {
+    const results = await Promise.all(this.#lanes.map((l) => l.drain(deadlineMs)));
+    return results.every(Boolean);
+  }
+
+  /**
+   * Drains what it can within the deadline, then flushes and shuts every adapter down. What is
+   * still queued at the deadline is counted as dropped and logged.
+   */
+  async shutdown(deadlineMs: number): Promise<void> {
+    if (this.#shutDown) {
+      return;
+    }
+    this.#shutDown = true;
+    const started = Date.now();
+    await this.drain(deadlineMs);
+    await Promise.all(this.#lanes.map((l) => l.stop()));
+    const remaining = (): number => Math.max(100, deadlineMs - (Date.now() - started));
+    await Promise.all(
+      this.#lanes.map(async (lane) => {
+        const left = lane.stats.queued;
+        if (left > 0) {
+          lane.stats.dropped += left;
+          this.#logger.warn('batches still queued at shutdown were dropped', {
+            adapter: lane.adapter.name,
+            count: left,
+          });
+        }
+        for (const step of ['forceFlush', 'shutdown'] as const) {
+          try {
+            await withTimeout(`${step} of ${lane.adapter.name}`, remaining(), () =>
+              lane.adapter[step](),
+            );
+          } catch (err) {
+            this.#logger.error(`adapter ${step} failed`, {
+              adapter: lane.adapter.name,
+              err: errorMessage(err),
+            });
+          }
+        }
+      }),
+    );
+  }
+}

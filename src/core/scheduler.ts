@@ -1,0 +1,176 @@
+import { errorMessage } from './errors.js';
+import { silentLogger, type Logger } from './logger.js';
+import { sleep } from './timeout.js';
+
+/** One periodic job: a collector on a target. */
+export interface ScheduleEntry {
+  readonly target: string;
+  readonly collector: string;
+  readonly intervalMs: number;
+}
+
+/** Runs the collectors of one target that fell due together; the signal aborts on hard stop. */
+export type RunGroup = (target: string, collectors: string[], signal: AbortSignal) => Promise<void>;
+
+export interface SchedulerOptions {
+  /** Fraction of the interval used as a random start offset per target (0 disables). */
+  readonly jitterRatio?: number;
+  /** Entries due within this window of each other run as one group (one batch). */
+  readonly coalesceMs?: number;
+  readonly logger?: Logger;
+  readonly random?: () => number;
+}
+
+export interface SchedulerStats {
+  /** Groups started. */
+  runs: number;
+  /** Entries that came due while their previous run was still going, and were skipped. */
+  skipped: number;
+  /** Groups whose run threw (the runner should not throw; this counts bugs). */
+  failed: number;
+}
+
+interface EntryState {
+  readonly entry: ScheduleEntry;
+  nextDueAt: number;
+  running: boolean;
+}
+
+/**
+ * Per-(target, collector) timers with fixed-rate cadence and a random phase per target. A run
+ * still in progress when its next turn comes is skipped and counted, never queued: queueing
+ * behind a slow server only piles more load on it.
+ */
+export class Scheduler {
+  readonly stats: SchedulerStats = { runs: 0, skipped: 0, failed: 0 };
+  readonly #byTarget = new Map<string, EntryState[]>();
+  readonly #timers = new Map<string, NodeJS.Timeout>();
+  readonly #inFlight = new Set<Promise<void>>();
+  readonly #hardStop = new AbortController();
+  readonly #run: RunGroup;
+  readonly #logger: Logger;
+  readonly #jitterRatio: number;
+  readonly #coalesceMs: number;
+  readonly #random: () => number;
+  #stopped = false;
+
+  constructor(entries: readonly ScheduleEntry[], run: RunGroup, options: SchedulerOptions = {}) {
+    this.#run = run;
+    this.#logger = options.logger ?? silentLogger;
+    this.#jitterRatio = options.jitterRatio ?? 0.1;
+    this.#coalesceMs = options.coalesceMs ?? 250;
+    this.#random = options.random ?? Math.random;
+    for (const entry of entries) {
+      if (!(entry.intervalMs > 0)) {
+        throw new RangeError(`interval of ${entry.target}/${entry.collector} must be positive`);
+      }
+      const list = this.#byTarget.get(entry.target) ?? [];
+      list.push({ entry, nextDueAt: 0, running: false });
+      this.#byTarget.set(entry.target, list);
+    }
+  }
+
+  /** Starts the timers; the first run of each target comes after its random phase. */
+  start(now = Date.now()): void {
+    for (const [target, states] of this.#byTarget) {
+      const shortest = Math.min(...states.map((s) => s.entry.intervalMs));
+      const phase = Math.floor(this.#random() * this.#jitterRatio * shortest);
+      for (const state of states) {
+        state.nextDueAt = now + phase;
+      }
+      this.#arm(target);
+    }
+  }
+
+  /** Groups currently running. */
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  /**
+   * Stops scheduling and waits for runs in flight up to `deadlineMs`; then aborts them.
+   * Returns true when every run finished in time.
+   */
+  async stop(deadlineMs: number): Promise<boolean> {
+    this.#stopped = true;
+    for (const timer of this.#timers.values()) {
+      clearTimeout(timer);
+    }
+    this.#timers.clear();
+    if (this.#inFlight.size === 0) {
+      return true;
+    }
+    const finished = Promise.allSettled([...this.#inFlight]).then(() => true);
+    const inTime = await Promise.race([finished, sleep(deadlineMs).then(() => false)]);
+    if (!inTime) {
+      this.#hardStop.abort(new Error('scheduler stop deadline passed'));
+      this.#logger.warn('runs still in flight at the stop deadline were aborted', {
+        inFlight: this.#inFlight.size,
+        deadlineMs,
+      });
+    }
+    return inTime;
+  }
+
+  #arm(target: string): void {
+    const states = this.#byTarget.get(target);
+    if (this.#stopped || states === undefined) {
+      return;
+    }
+    const next = Math.min(...states.map((s) => s.nextDueAt));
+    const timer = setTimeout(() => this.#fire(target), Math.max(0, next - Date.now()));
+    this.#timers.set(target, timer);
+  }
+
+  #fire(target: string): void {
+    const states = this.#byTarget.get(target) ?? [];
+    const now = Date.now();
+    const due: EntryState[] = [];
+    for (const state of states) {
+      if (state.nextDueAt > now + this.#coalesceMs) {
+        continue;
+      }
+      // Fixed rate: the next turn is counted from when this one was due, not when it ran,
+      // and turns missed while the process was busy are not made up.
+      while (state.nextDueAt <= now + this.#coalesceMs) {
+        state.nextDueAt += state.entry.intervalMs;
+      }
+      if (state.running) {
+        this.stats.skipped += 1;
+        this.#logger.warn('previous run still in progress, skipped this one', {
+          target,
+          collector: state.entry.collector,
+          intervalMs: state.entry.intervalMs,
+        });
+        continue;
+      }
+      due.push(state);
+    }
+    if (due.length > 0) {
+      this.#startGroup(target, due);
+    }
+    this.#arm(target);
+  }
+
+  #startGroup(target: string, due: EntryState[]): void {
+    for (const state of due) {
+      state.running = true;
+    }
+    this.stats.runs += 1;
+    const collectors = due.map((s) => s.entry.collector);
+    const run = (async () => {
+      try {
+        await this.#run(target, collectors, this.#hardStop.signal);
+      } catch (err) {
+        this.stats.failed += 1;
+        this.#logger.error('collection run failed', { target, err: errorMessage(err) });
+      } finally {
+        for (const state of due) {
+          state.running = false;
+        }
+      }
+    })();
+    this.#inFlight.add(run);
+    void run.finally(() => this.#inFlight.delete(run));
+  }
+}

@@ -1,0 +1,44 @@
+import type { ServerFacts } from './server-facts.js';
+
+/** A result row as the driver returns it. */
+export type Row = Record<string, unknown>;
+
+/** Per-query options. */
+export interface QueryOptions {
+  /** Server-side `statement_timeout` for this query, ms; the session default otherwise. */
+  readonly timeoutMs?: number;
+}
+
+/** A connection checked out for one collector run. Queries run one after another. */
+export interface QuerySession {
+  /** Facts of the server and of this session's database. */
+  readonly facts: ServerFacts;
+  /** Runs one statement with positional parameters and returns its rows. */
+  query<T extends Row = Row>(
+    sql: string,
+    params?: readonly unknown[],
+    options?: QueryOptions,
+  ): Promise<T[]>;
+}
+
+/**
+ * Access to one monitored server. Implemented outside the core (the pg driver lives in
+ * src/collectors/connection), so the core stays driver-free.
+ */
+export interface TargetConnector {
+  /** Connects if needed and returns the server's facts for its default database. */
+  facts(signal?: AbortSignal): Promise<ServerFacts>;
+  /** Databases that database-scoped collectors should visit (after include/exclude). */
+  listDatabases(signal?: AbortSignal): Promise<string[]>;
+  /**
+   * Runs `fn` with a session on `database` (the target's default when undefined), holding one
+   * of the target's concurrent-query permits for its duration.
+   */
+  withSession<T>(
+    database: string | undefined,
+    fn: (session: QuerySession) => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<T>;
+  /** Closes every connection; idempotent. */
+  close(): Promise<void>;
+}
