@@ -59,9 +59,7 @@ function toText(jsonLine: string): string {
     return jsonLine;
   }
   const time = typeof record.time === 'string' ? record.time.slice(11, 19) : '';
-  const level = String(record.level ?? '')
-    .toUpperCase()
-    .padEnd(5);
+  const level = (typeof record.level === 'string' ? record.level : '').toUpperCase().padEnd(5);
   const fields = Object.entries(record)
     .filter(([key]) => !OMIT_IN_TEXT.has(key))
     .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
