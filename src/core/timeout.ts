@@ -1,8 +1,9 @@
 import { TimeoutError } from './errors.js';
 
 /**
- * Races `work` against a deadline. On timeout the controller passed to `work` is aborted so the
- * work can stop, and the returned promise rejects with TimeoutError even if `work` never settles.
+ * Races `work` against a deadline and an optional parent signal. On timeout (or parent abort)
+ * the signal passed to `work` is aborted so the work can stop, and the returned promise rejects
+ * at once even if `work` never settles.
  */
 export async function withTimeout<T>(
   what: string,
@@ -11,15 +12,20 @@ export async function withTimeout<T>(
   parent?: AbortSignal,
 ): Promise<T> {
   const controller = new AbortController();
-  const onParentAbort = (): void => controller.abort(parent?.reason);
-  parent?.addEventListener('abort', onParentAbort, { once: true });
   let timer: NodeJS.Timeout | undefined;
+  let onParentAbort = (): void => undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const err = new TimeoutError(what, timeoutMs);
-      controller.abort(err);
-      reject(err);
-    }, timeoutMs);
+    const stop = (reason: unknown): void => {
+      controller.abort(reason);
+      reject(reason instanceof Error ? reason : new Error(`${what} aborted`));
+    };
+    onParentAbort = () => stop(parent?.reason);
+    if (parent?.aborted === true) {
+      stop(parent.reason);
+      return;
+    }
+    parent?.addEventListener('abort', onParentAbort, { once: true });
+    timer = setTimeout(() => stop(new TimeoutError(what, timeoutMs)), timeoutMs);
   });
   try {
     return await Promise.race([work(controller.signal), deadline]);

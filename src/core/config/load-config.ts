@@ -40,7 +40,8 @@ export function loadConfig(input: LoadConfigInput): ResolvedConfig {
   }
 
   const merged = deepMerge(fileLayer, envLayer, input.flags ?? {});
-  const parsed = configSchema.safeParse(merged);
+  // reportInput lets errors say what was given; zod-issues decides what is safe to show.
+  const parsed = configSchema.safeParse(merged, { reportInput: true });
   if (!parsed.success) {
     throw new ConfigError(zodIssuesToConfigIssues(parsed.error));
   }
@@ -116,12 +117,13 @@ function readYaml(path: string, readFile: (p: string) => string, issues: ConfigI
     issues.push({ path: '', message: `cannot read config file ${path}: ${fsReason(err)}` });
     return {};
   }
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     for (const err of doc.errors) {
       const pos = err.linePos?.[0];
       const where = pos === undefined ? '' : ` at line ${pos.line}, column ${pos.col}`;
-      issues.push({ path: '', message: `${path}${where}: ${err.message.split('\n')[0] ?? ''}` });
+      const first = (err.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+      issues.push({ path: '', message: `${path}${where}: ${first}` });
     }
     return {};
   }

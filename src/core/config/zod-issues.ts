@@ -30,27 +30,31 @@ export function zodIssuesToConfigIssues(error: z.ZodError): ConfigIssue[] {
       }
       continue;
     }
-    issues.push({ path: formatPath(issue.path), message: describe(issue) });
+    const sensitive = issue.path.some((k) => typeof k === 'string' && SENSITIVE_KEY.test(k));
+    issues.push({ path: formatPath(issue.path), message: describe(issue, sensitive) });
   }
   return issues;
 }
 
-function describe(issue: z.core.$ZodIssue): string {
+// Values under these keys may be secrets: say what type they are, never what they hold.
+const SENSITIVE_KEY = /password|secret|token|url/i;
+
+function describe(issue: z.core.$ZodIssue, sensitive: boolean): string {
   switch (issue.code) {
     case 'invalid_value':
       return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'invalid_type':
       return issue.input === undefined
         ? 'is required'
-        : `expected ${issue.expected}, got ${typeName(issue.input)}`;
+        : `expected ${issue.expected}, got ${typeName(issue.input, sensitive)}`;
     default:
       return issue.message;
   }
 }
 
-function typeName(value: unknown): string {
+function typeName(value: unknown, sensitive: boolean): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
-  return `${typeof value} ${JSON.stringify(value)}`;
+  return sensitive ? typeof value : `${typeof value} ${JSON.stringify(value)}`;
 }

@@ -1,0 +1,13 @@
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Superuser URL of the test server. */
+    pgUrl: string;
+    /** URL of a role that has only pg_monitor, or '' when it could not be created. */
+    monitorUrl: string;
+    /** Extra databases created for database-scoped tests. */
+    testDatabases: string[];
+    /** Major version of the test server. */
+    pgMajor: number;
+  }
+}
+export {};

@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import { Scheduler } from '../../src/core/scheduler.js';
+import { sleep } from '../../src/core/timeout.js';
+
+describe('Scheduler', () => {
+  it('skips a run that is still in progress instead of queueing it', async () => {
+    let running = 0;
+    let maxConcurrent = 0;
+    let started = 0;
+    const scheduler = new Scheduler(
+      [{ target: 't', collector: 'slow', intervalMs: 40 }],
+      async () => {
+        started += 1;
+        running += 1;
+        maxConcurrent = Math.max(maxConcurrent, running);
+        await sleep(130);
+        running -= 1;
+      },
+      { jitterRatio: 0, coalesceMs: 5 },
+    );
+    scheduler.start();
+    await sleep(600);
+    await scheduler.stop(1_000);
+    expect(maxConcurrent).toBe(1);
+    // Each 130 ms run spans about three 40 ms turns: roughly two skipped per run.
+    expect(scheduler.stats.skipped).toBeGreaterThanOrEqual(started);
+    expect(scheduler.stats.runs).toBe(started);
+    // Nothing was queued: after stop no further run starts.
+    const after = started;
+    await sleep(200);
+    expect(started).toBe(after);
+  });
+
+  it('runs collectors of one target that fall due together as one group', async () => {
+    const groups: string[][] = [];
+    const scheduler = new Scheduler(
+      [
+        { target: 'a', collector: 'fast', intervalMs: 50 },
+        { target: 'a', collector: 'slow', intervalMs: 100 },
+        { target: 'b', collector: 'fast', intervalMs: 50 },
+      ],
+      (target, collectors) => {
+        groups.push([target, ...collectors.sort()]);
+        return Promise.resolve();
+      },
+      { jitterRatio: 0, coalesceMs: 10 },
+    );
+    scheduler.start();
+    await sleep(230);
+    await scheduler.stop(1_000);
+    const aGroups = groups.filter((g) => g[0] === 'a');
+    expect(aGroups[0]).toEqual(['a', 'fast', 'slow']);
+    expect(aGroups.filter((g) => g.includes('slow')).length).toBeLessThan(aGroups.length);
+    expect(groups.some((g) => g[0] === 'b')).toBe(true);
+    expect(groups.every((g) => g[0] === 'a' || g.join() === 'b,fast')).toBe(true);
+  });
+
+  it('spreads targets with a random phase within the jitter ratio', async () => {
+    const firstAt = new Map<string, number>();
+    const t0 = Date.now();
+    const phases = [0.0, 0.9];
+    let call = 0;
+    const scheduler = new Scheduler(
+      [
+        { target: 'early', collector: 'c', intervalMs: 1_000 },
+        { target: 'late', collector: 'c', intervalMs: 1_000 },
+      ],
+      (target) => {
+        if (!firstAt.has(target)) firstAt.set(target, Date.now() - t0);
+        return Promise.resolve();
+      },
+      { jitterRatio: 0.2, random: () => phases[call++ % 2] ?? 0 },
+    );
+    scheduler.start(t0);
+    await sleep(300);
+    await scheduler.stop(100);
+    expect(firstAt.get('early')).toBeLessThan(60);
+    // 0.9 × 0.2 × 1000 ms = 180 ms
+    expect(firstAt.get('late')).toBeGreaterThanOrEqual(170);
+  });
+
+  it('waits for runs in flight on stop, and aborts them at the deadline', async () => {
+    let finished = false;
+    let aborted = false;
+    const scheduler = new Scheduler(
+      [{ target: 't', collector: 'c', intervalMs: 10_000 }],
+      async (_t, _c, signal) => {
+        await sleep(150);
+        finished = true;
+        await sleep(5_000, signal);
+        aborted = signal.aborted;
+      },
+      { jitterRatio: 0 },
+    );
+    scheduler.start();
+    await sleep(20);
+    expect(scheduler.inFlight).toBe(1);
+    const inTime = await scheduler.stop(300);
+    expect(finished).toBe(true);
+    expect(inTime).toBe(false);
+    await sleep(10);
+    expect(aborted).toBe(true);
+  });
+
+  it('counts a run that throws and keeps scheduling', async () => {
+    let calls = 0;
+    const scheduler = new Scheduler(
+      [{ target: 't', collector: 'c', intervalMs: 30 }],
+      () => {
+        calls += 1;
+        return Promise.reject(new Error('boom'));
+      },
+      { jitterRatio: 0, coalesceMs: 5 },
+    );
+    scheduler.start();
+    await sleep(200);
+    await scheduler.stop(100);
+    expect(calls).toBeGreaterThan(2);
+    expect(scheduler.stats.failed).toBe(calls);
+  });
+
+  it('rejects a non-positive interval', () => {
+    expect(
+      () =>
+        new Scheduler([{ target: 't', collector: 'c', intervalMs: 0 }], () => Promise.resolve()),
+    ).toThrow(/interval of t\/c must be positive/);
+  });
+});
