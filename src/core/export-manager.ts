@@ -3,7 +3,7 @@ import { errorMessage } from './errors.js';
 import type { ExportAdapter } from './export-adapter.js';
 import { silentLogger, type Logger } from './logger.js';
 import type { UnifiedMetrics } from './model/unified-metrics.js';
-import { sleep, withTimeout } from './timeout.js';
+import { settlesWithin, sleep, withTimeout } from './timeout.js';
 
 export interface ExportManagerOptions {
   /** Deadline of one `export` call, ms. */
@@ -80,9 +80,8 @@ class AdapterLane {
     if (this.#isIdle()) {
       return true;
     }
-    const idle = new Promise<true>((resolve) => this.#idleWaiters.push(() => resolve(true)));
-    const timeout = sleep(deadlineMs).then(() => false);
-    return Promise.race([idle, timeout]);
+    const idle = new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+    return settlesWithin(idle, deadlineMs);
   }
 
   async stop(): Promise<void> {

@@ -1,6 +1,6 @@
 import { errorMessage } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
-import { sleep } from './timeout.js';
+import { settlesWithin } from './timeout.js';
 
 /** One periodic job: a collector on a target. */
 export interface ScheduleEntry {
@@ -100,8 +100,7 @@ export class Scheduler {
     if (this.#inFlight.size === 0) {
       return true;
     }
-    const finished = Promise.allSettled([...this.#inFlight]).then(() => true);
-    const inTime = await Promise.race([finished, sleep(deadlineMs).then(() => false)]);
+    const inTime = await settlesWithin(Promise.allSettled([...this.#inFlight]), deadlineMs);
     if (!inTime) {
       this.#hardStop.abort(new Error('scheduler stop deadline passed'));
       this.#logger.warn('runs still in flight at the stop deadline were aborted', {

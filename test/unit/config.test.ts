@@ -84,8 +84,9 @@ targets:
       configPath: yaml,
       env: { PGQUERYLENS_TARGETS: 'postgres://a@h1/x, postgres://b@h2:6000/y' },
     });
-    expect(c.targets.map((t) => t.name)).toEqual(['h1:5432', 'h2:6000']);
-    const flagged = load({ configPath: yaml, flags: { targets: [{ url: 'postgres://c@h3/z' }] } });
+    // Default names are host:port, plus the database when it is not the default one.
+    expect(c.targets.map((t) => t.name)).toEqual(['h1:5432/x', 'h2:6000/y']);
+    const flagged = load({ configPath: yaml, flags: { targets: [{ url: 'postgres://c@h3/postgres' }] } });
     expect(flagged.targets.map((t) => t.name)).toEqual(['h3:5432']);
   });
 
@@ -101,7 +102,7 @@ targets:
     const c = load({ env });
     expect(c.targets).toHaveLength(1);
     expect(c.targets[0]).toMatchObject({
-      name: 'pghost:6543',
+      name: 'pghost:6543/ops',
       host: 'pghost',
       port: 6543,
       user: 'mon',

@@ -40,21 +40,23 @@ export function loadConfig(input: LoadConfigInput): ResolvedConfig {
   }
 
   const merged = deepMerge(fileLayer, envLayer, input.flags ?? {});
-  // reportInput lets errors say what was given; zod-issues decides what is safe to show.
   const parsed = configSchema.safeParse(merged, { reportInput: true });
-  if (!parsed.success) {
-    throw new ConfigError(zodIssuesToConfigIssues(parsed.error));
-  }
-  const config: ParsedConfig = parsed.data;
-
-  for (const name of Object.keys(config.collectors)) {
-    if (!input.knownCollectors.includes(name)) {
-      issues.push({
-        path: `collectors.${name}`,
-        message: `unknown collector (known: ${input.knownCollectors.join(', ')})`,
-      });
+  // Checked on the raw input too, so a typo in a collector name is reported with the rest.
+  const collectors = merged.collectors;
+  if (collectors !== null && typeof collectors === 'object' && !Array.isArray(collectors)) {
+    for (const name of Object.keys(collectors)) {
+      if (!input.knownCollectors.includes(name)) {
+        issues.push({
+          path: `collectors.${name}`,
+          message: `unknown collector (known: ${input.knownCollectors.join(', ')})`,
+        });
+      }
     }
   }
+  if (!parsed.success) {
+    throw new ConfigError([...zodIssuesToConfigIssues(parsed.error), ...issues]);
+  }
+  const config: ParsedConfig = parsed.data;
 
   let targetsInput = config.targets;
   let targetPathPrefix = 'targets';

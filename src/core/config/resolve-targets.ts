@@ -73,7 +73,10 @@ export function resolveTargets(
     }
     const password = readPassword(target, fromUrl, path, ctx);
     registerSecret(password);
-    const name = target.name ?? `${host}:${port}`;
+    const database = target.database ?? fromUrl.database ?? 'postgres';
+    // Two targets on one server differ by database, so the default name says which.
+    const name =
+      target.name ?? (database === 'postgres' ? `${host}:${port}` : `${host}:${port}/${database}`);
     const previous = seen.get(name);
     if (previous !== undefined) {
       ctx.issues.push({
@@ -93,7 +96,7 @@ export function resolveTargets(
         port,
         ...(user === undefined ? {} : { user }),
         ...(password === undefined ? {} : { password }),
-        database: target.database ?? fromUrl.database ?? 'postgres',
+        database,
         ssl: {
           mode: sslmode as SslMode,
           ...(rootCertPath === undefined ? {} : { rootCertPath }),
