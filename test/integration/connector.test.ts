@@ -21,6 +21,12 @@ afterAll(async () => {
 });
 
 describe('PgTargetConnector on a real server', () => {
+  it('runs on the PostgreSQL major the version matrix asked for', () => {
+    const expected = process.env.PGQUERYLENS_EXPECT_MAJOR;
+    if (expected !== undefined && expected !== '') expect(major).toBe(Number(expected));
+    expect(major).toBeGreaterThanOrEqual(12);
+  });
+
   it('detects server facts once per connection', async () => {
     const facts = await connector().facts();
     expect(facts.major).toBe(major);

@@ -86,7 +86,10 @@ targets:
     });
     // Default names are host:port, plus the database when it is not the default one.
     expect(c.targets.map((t) => t.name)).toEqual(['h1:5432/x', 'h2:6000/y']);
-    const flagged = load({ configPath: yaml, flags: { targets: [{ url: 'postgres://c@h3/postgres' }] } });
+    const flagged = load({
+      configPath: yaml,
+      flags: { targets: [{ url: 'postgres://c@h3/postgres' }] },
+    });
     expect(flagged.targets.map((t) => t.name)).toEqual(['h3:5432']);
   });
 
