@@ -70,6 +70,7 @@ export async function runCommand(flags: CliFlags, env: NodeJS.ProcessEnv): Promi
     await app.stop();
     await stopDemo(demo);
     logExportFailures(app, logger);
+    logger.info('run complete', { ...result, maxRssMb: maxRssMb() });
     return result.batches > 0 && result.unreachable === result.batches
       ? EXIT_RUNTIME_FAILURE
       : EXIT_OK;
@@ -90,7 +91,7 @@ export async function runCommand(flags: CliFlags, env: NodeJS.ProcessEnv): Promi
           await app.stop();
           await stopDemo(demo);
           logExportFailures(app, logger);
-          logger.info('stopped');
+          logger.info('stopped', { maxRssMb: maxRssMb() });
           resolve(EXIT_OK);
         } catch (err) {
           logger.error('shutdown failed', { err: errorMessage(err) });
@@ -168,4 +169,9 @@ function logExportFailures(app: CollectorApp, logger: Logger): void {
       });
     }
   }
+}
+
+/** Peak resident memory of this process so far, MB; logged so operators can size limits. */
+function maxRssMb(): number {
+  return Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10;
 }
