@@ -17,10 +17,24 @@ const connectors: PgTargetConnector[] = [];
 
 const BUILTIN = [pgStatDatabaseCollector, pgStatActivitySummaryCollector, pgSettingsCollector];
 
+/** A server-scoped collector that runs one statement and returns nothing. */
+function queryCollector(name: string, description: string, sql: string): Collector {
+  return {
+    name,
+    scope: 'server',
+    description,
+    async collect(ctx) {
+      await ctx.session.query(sql);
+      return {};
+    },
+  };
+}
+
 function runner(
   url: string,
   collectors: Collector[] = BUILTIN,
   extra: Record<string, unknown> = {},
+  deadlineMs = 15_000,
 ): CollectionRunner {
   const target = targetFor(url, { name: 'it', ...extra });
   const connector = new PgTargetConnector(target, silentLogger);
@@ -29,7 +43,7 @@ function runner(
     target: { name: target.name, host: target.host, port: target.port, labels: { env: 'test' } },
     connector,
     collectors,
-    settings: () => ({ statementTimeoutMs: 5_000, deadlineMs: 15_000 }),
+    settings: () => ({ statementTimeoutMs: 5_000, deadlineMs }),
     collectorVersion: 'test',
     logger: silentLogger,
   });
@@ -131,15 +145,11 @@ describe('the first collectors against a real server', () => {
   });
 
   it('a failing collector does not fail the others, and an unavailable one is marked', async () => {
-    const broken: Collector = {
-      name: 'broken',
-      scope: 'server',
-      description: 'selects from a view that does not exist',
-      async collect(ctx) {
-        await ctx.session.query('SELECT * FROM pg_stat_no_such_view');
-        return {};
-      },
-    };
+    const broken = queryCollector(
+      'broken',
+      'selects from a missing view',
+      'SELECT * FROM pg_stat_no_such_view',
+    );
     const needsExtension: Collector = {
       name: 'needs_extension',
       scope: 'server',
@@ -176,26 +186,8 @@ describe('the first collectors against a real server', () => {
   });
 
   it('a collector that outlives its deadline is cut off and reported', async () => {
-    const slow: Collector = {
-      name: 'slow',
-      scope: 'server',
-      description: 'sleeps longer than its deadline',
-      async collect(ctx) {
-        await ctx.session.query('SELECT pg_sleep(2)');
-        return {};
-      },
-    };
-    const target = targetFor(pgUrl, { name: 'deadline' });
-    const connector = new PgTargetConnector(target, silentLogger);
-    connectors.push(connector);
-    const r = new CollectionRunner({
-      target: { name: target.name, host: target.host, port: target.port, labels: {} },
-      connector,
-      collectors: [slow],
-      settings: () => ({ statementTimeoutMs: 5_000, deadlineMs: 300 }),
-      collectorVersion: 'test',
-      logger: silentLogger,
-    });
+    const slow = queryCollector('slow', 'sleeps longer than its deadline', 'SELECT pg_sleep(2)');
+    const r = runner(pgUrl, [slow], {}, 300);
     const started = Date.now();
     const batch = await run(r);
     expect(Date.now() - started).toBeLessThan(1_500);

@@ -9,7 +9,7 @@ describe('datastore pool', () => {
       const clients = await Promise.all([pool.connect(), pool.connect(), pool.connect()]);
       const waiting = pool.connect();
       expect(pool.waitingCount).toBe(1);
-      const row = await clients[0]!.query<{ app: string }>(
+      const row = await clients[0].query<{ app: string }>(
         "SELECT current_setting('application_name') AS app",
       );
       expect(row.rows[0]?.app).toBe('pgquerylens-datastore');
