@@ -100,7 +100,9 @@ try {
     await sleep(100);
     try {
       if (readFileSync(out, 'utf8').includes('\n')) break;
-    } catch {}
+    } catch {
+      // Not written yet.
+    }
   }
   await sleep(3000);
   idleRss = procStatusKb(daemon.child.pid, 'VmRSS');
