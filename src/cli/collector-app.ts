@@ -63,6 +63,7 @@ export class CollectorApp {
           settings: (name) => this.#runSettings(target, name),
           collectorVersion: deps.version,
           logger: deps.logger.child({ target: target.name }),
+          connectDeadlineMs: target.connectTimeoutMs + target.statementTimeoutMs + 1_000,
         }),
       );
     }

@@ -79,3 +79,7 @@ await yargs(argv)
     process.exit(EXIT_USAGE);
   })
   .parseAsync();
+
+// Everything is closed by now; should a stray socket or timer still hold the event loop, it
+// must not keep a stopped collector alive. unref: this timer alone never delays the exit.
+setTimeout(() => process.exit(), 3_000).unref();

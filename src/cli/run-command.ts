@@ -12,6 +12,7 @@ import { EmbeddedServer } from './embedded/embedded-server.js';
 import { EXIT_OK, EXIT_RUNTIME_FAILURE, EXIT_USAGE } from './exit-codes.js';
 import { configPathOf, loadCliConfig } from './load-cli-config.js';
 import { createLogger } from './logger.js';
+import { StopSignal } from './stop-signal.js';
 import { VERSION } from './version.js';
 
 /** What must be torn down after the collector stops. */
@@ -47,61 +48,55 @@ export async function runCommand(flags: CliFlags, env: NodeJS.ProcessEnv): Promi
     process.exit(EXIT_RUNTIME_FAILURE);
   });
 
-  let demo: Demo | undefined;
-  if (wantsDemo) {
-    const started = await startDemo(flags, env, logger);
-    if (started === undefined) {
+  const stop = new StopSignal(logger);
+  try {
+    let demo: Demo | undefined;
+    if (wantsDemo) {
+      const started = await startDemo(flags, env, logger);
+      if (started === undefined) {
+        return EXIT_RUNTIME_FAILURE;
+      }
+      ({ config, demo } = started);
+      if (stop.isRequested) {
+        await stopDemo(demo);
+        return EXIT_OK;
+      }
+    }
+
+    const app = new CollectorApp({
+      config,
+      registry: builtinCollectors(),
+      adapters: buildAdapters(config, logger),
+      connect: (target) => new PgTargetConnector(target, logger),
+      logger,
+      version: VERSION,
+    });
+
+    let code: number = EXIT_OK;
+    if (flags.once === true) {
+      const result = await Promise.race([app.runOnce(), stop.requested.then(() => undefined)]);
+      if (result !== undefined) {
+        logger.info('run complete', { ...result, maxRssMb: maxRssMb() });
+        if (result.batches > 0 && result.unreachable === result.batches)
+          code = EXIT_RUNTIME_FAILURE;
+      }
+    } else {
+      app.start();
+      await stop.requested;
+    }
+    try {
+      await app.stop();
+      await stopDemo(demo);
+    } catch (err) {
+      logger.error('shutdown failed', { err: errorMessage(err) });
       return EXIT_RUNTIME_FAILURE;
     }
-    ({ config, demo } = started);
-  }
-
-  const app = new CollectorApp({
-    config,
-    registry: builtinCollectors(),
-    adapters: buildAdapters(config, logger),
-    connect: (target) => new PgTargetConnector(target, logger),
-    logger,
-    version: VERSION,
-  });
-
-  if (flags.once === true) {
-    const result = await app.runOnce();
-    await app.stop();
-    await stopDemo(demo);
     logExportFailures(app, logger);
-    logger.info('run complete', { ...result, maxRssMb: maxRssMb() });
-    return result.batches > 0 && result.unreachable === result.batches
-      ? EXIT_RUNTIME_FAILURE
-      : EXIT_OK;
+    logger.info('stopped', { maxRssMb: maxRssMb() });
+    return code;
+  } finally {
+    stop.dispose();
   }
-
-  app.start();
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const onSignal = (signal: NodeJS.Signals): void => {
-      if (stopping) {
-        logger.warn('second signal, exiting now', { signal });
-        process.exit(EXIT_RUNTIME_FAILURE);
-      }
-      stopping = true;
-      logger.info('stopping: finishing runs in flight and flushing', { signal });
-      void (async () => {
-        try {
-          await app.stop();
-          await stopDemo(demo);
-          logExportFailures(app, logger);
-          logger.info('stopped', { maxRssMb: maxRssMb() });
-          resolve(EXIT_OK);
-        } catch (err) {
-          logger.error('shutdown failed', { err: errorMessage(err) });
-          resolve(EXIT_RUNTIME_FAILURE);
-        }
-      })();
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
 }
 
 /** Starts the embedded server and workload and points the configuration at them. */
@@ -121,7 +116,14 @@ async function startDemo(
     return undefined;
   }
   const workload = new DemoWorkload(server.url(), logger);
-  await workload.start();
+  try {
+    await workload.start();
+  } catch (err) {
+    logger.error('could not start the demo workload', { err: errorMessage(err) });
+    await workload.stop().catch(() => undefined);
+    await server.stop();
+    return undefined;
+  }
   // Same precedence as always, with the embedded server as the target and friendlier defaults.
   const config = loadConfig({
     env,

@@ -30,6 +30,8 @@ export interface CollectionRunnerOptions {
   readonly settings: (collector: string) => CollectorRunSettings;
   readonly collectorVersion: string;
   readonly logger: Logger;
+  /** Deadline for reaching the server and listing its databases, ms. */
+  readonly connectDeadlineMs?: number;
 }
 
 /**
@@ -68,7 +70,13 @@ export class CollectionRunner {
     let runError: string | undefined;
 
     try {
-      facts = await this.#opts.connector.facts(signal);
+      const connectDeadlineMs = this.#opts.connectDeadlineMs ?? 30_000;
+      facts = await withTimeout(
+        `reaching ${this.#opts.target.name}`,
+        connectDeadlineMs,
+        (deadline) => this.#opts.connector.facts(deadline),
+        signal,
+      );
       this.#systemIdentifier = facts.systemIdentifier ?? this.#systemIdentifier;
       const serverScoped = collectors.filter((c) => c.scope === 'server');
       const dbScoped = collectors.filter((c) => c.scope === 'database');

@@ -35,6 +35,8 @@ export const DEFAULT_EXPORT_OPTIONS: ExportManagerOptions = {
 /**
  * One queue and one worker per adapter, so a slow or failing adapter only ever delays itself:
  * `publish` never waits, and each worker retries its own head-of-line batch with backoff.
+ * The batch being delivered is held outside the queue, so overflow only ever drops batches
+ * that are still waiting, and every batch is counted exactly once: exported or dropped.
  */
 class AdapterLane {
   readonly stats: AdapterExportStats = {
@@ -44,10 +46,10 @@ class AdapterLane {
     failedAttempts: 0,
     queued: 0,
   };
-  readonly #queue: UnifiedMetrics[] = [];
+  readonly #waiting: UnifiedMetrics[] = [];
+  #inFlight: UnifiedMetrics | undefined;
   #wake: (() => void) | undefined;
-  #idleWaiters: (() => void)[] = [];
-  #busy = false;
+  readonly #idleWaiters: (() => void)[] = [];
   readonly #stopping = new AbortController();
   readonly #worker: Promise<void>;
 
@@ -60,22 +62,20 @@ class AdapterLane {
   }
 
   push(batch: UnifiedMetrics): void {
-    if (this.#queue.length >= this.options.queueSize) {
-      // Drop the oldest batch that is not being delivered right now, so a batch is never
-      // counted both as exported and as dropped.
-      this.#queue.splice(this.#busy && this.#queue.length > 1 ? 1 : 0, 1);
-      this.stats.dropped += 1;
-      this.logger.warn('export queue full, dropped the oldest batch', {
-        adapter: this.adapter.name,
-        queueSize: this.options.queueSize,
-      });
+    if (this.#stopping.signal.aborted) {
+      this.#drop(1, 'batch published after shutdown, dropped');
+      return;
     }
-    this.#queue.push(batch);
-    this.stats.queued = this.#queue.length;
+    if (this.#waiting.length >= this.options.queueSize) {
+      this.#waiting.shift();
+      this.#drop(1, 'export queue full, dropped the oldest waiting batch');
+    }
+    this.#waiting.push(batch);
+    this.#updateQueued();
     this.#wake?.();
   }
 
-  /** Resolves when the queue is empty and nothing is in flight, or at the deadline. */
+  /** Resolves true when nothing is waiting or in flight, false at the deadline. */
   async drain(deadlineMs: number): Promise<boolean> {
     if (this.#isIdle()) {
       return true;
@@ -84,40 +84,48 @@ class AdapterLane {
     return settlesWithin(idle, deadlineMs);
   }
 
+  /** Stops the worker (aborting a delivery in progress) and drops what is still waiting. */
   async stop(): Promise<void> {
     this.#stopping.abort();
     this.#wake?.();
     await this.#worker;
+    const left = this.#waiting.splice(0).length;
+    if (left > 0) {
+      this.#drop(left, 'batches still queued at shutdown were dropped');
+    }
+    this.#updateQueued();
   }
 
   #isIdle(): boolean {
-    return this.#queue.length === 0 && !this.#busy;
+    return this.#waiting.length === 0 && this.#inFlight === undefined;
+  }
+
+  #updateQueued(): void {
+    this.stats.queued = this.#waiting.length + (this.#inFlight === undefined ? 0 : 1);
+  }
+
+  #drop(count: number, message: string): void {
+    this.stats.dropped += count;
+    this.logger.warn(message, { adapter: this.adapter.name, count });
   }
 
   async #run(): Promise<void> {
     const stop = this.#stopping.signal;
     while (!stop.aborted) {
-      const batch = this.#queue[0];
+      const batch = this.#waiting.shift();
       if (batch === undefined) {
-        for (const resolve of this.#idleWaiters.splice(0)) {
-          resolve();
-        }
+        for (const resolve of this.#idleWaiters.splice(0)) resolve();
         await new Promise<void>((resolve) => (this.#wake = resolve));
         this.#wake = undefined;
         continue;
       }
-      this.#busy = true;
+      this.#inFlight = batch;
+      this.#updateQueued();
       await this.#deliver(batch, stop);
-      // The batch may already be gone if the queue overflowed while we were retrying it.
-      if (this.#queue[0] === batch) {
-        this.#queue.shift();
-      }
-      this.stats.queued = this.#queue.length;
-      this.#busy = false;
+      this.#inFlight = undefined;
+      this.#updateQueued();
     }
-    for (const resolve of this.#idleWaiters.splice(0)) {
-      resolve();
-    }
+    for (const resolve of this.#idleWaiters.splice(0)) resolve();
   }
 
   async #deliver(batch: UnifiedMetrics, stop: AbortSignal): Promise<void> {
@@ -153,7 +161,8 @@ class AdapterLane {
           err: errorMessage(err),
         });
         await sleep(delayMs, stop);
-        if (this.#queue[0] !== batch) {
+        if (stop.aborted) {
+          this.stats.dropped += 1;
           return;
         }
       }
@@ -180,10 +189,6 @@ export class ExportManager {
 
   /** Queues a batch for every adapter; never blocks. */
   publish(batch: UnifiedMetrics): void {
-    if (this.#shutDown) {
-      this.#logger.warn('batch published after shutdown, ignored', { target: batch.target.name });
-      return;
-    }
     for (const lane of this.#lanes) {
       lane.push(batch);
     }
@@ -215,14 +220,6 @@ export class ExportManager {
     const remaining = (): number => Math.max(100, deadlineMs - (Date.now() - started));
     await Promise.all(
       this.#lanes.map(async (lane) => {
-        const left = lane.stats.queued;
-        if (left > 0) {
-          lane.stats.dropped += left;
-          this.#logger.warn('batches still queued at shutdown were dropped', {
-            adapter: lane.adapter.name,
-            count: left,
-          });
-        }
         for (const step of ['forceFlush', 'shutdown'] as const) {
           try {
             await withTimeout(`${step} of ${lane.adapter.name}`, remaining(), () =>

@@ -16,9 +16,9 @@ export function registerSecret(value: string | undefined): void {
   // Very short values would mask innocent text and protect nothing.
   if (value !== undefined && value.length >= 3) {
     knownSecrets.add(value);
-    const encoded = encodeURIComponent(value);
-    if (encoded !== value) {
-      knownSecrets.add(encoded);
+    // Also as it appears inside a URL and inside a JSON-encoded log line.
+    for (const form of [encodeURIComponent(value), JSON.stringify(value).slice(1, -1)]) {
+      if (form !== value) knownSecrets.add(form);
     }
   }
 }

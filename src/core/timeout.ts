@@ -11,6 +11,9 @@ export async function withTimeout<T>(
   work: (signal: AbortSignal) => Promise<T>,
   parent?: AbortSignal,
 ): Promise<T> {
+  if (parent?.aborted === true) {
+    throw parent.reason instanceof Error ? parent.reason : new Error(`${what} aborted`);
+  }
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   let onParentAbort = (): void => undefined;
@@ -20,18 +23,18 @@ export async function withTimeout<T>(
       reject(reason instanceof Error ? reason : new Error(`${what} aborted`));
     };
     onParentAbort = () => stop(parent?.reason);
-    if (parent?.aborted === true) {
-      stop(parent.reason);
-      return;
-    }
     parent?.addEventListener('abort', onParentAbort, { once: true });
     timer = setTimeout(() => stop(new TimeoutError(what, timeoutMs)), timeoutMs);
   });
   try {
-    return await Promise.race([work(controller.signal), deadline]);
+    // Called inside a promise chain so that a synchronous throw becomes a rejection.
+    const running = Promise.resolve().then(() => work(controller.signal));
+    return await Promise.race([running, deadline]);
   } finally {
     clearTimeout(timer);
     parent?.removeEventListener('abort', onParentAbort);
+    // The loser of the race must not surface as an unhandled rejection.
+    deadline.catch(() => undefined);
   }
 }
 

@@ -162,6 +162,19 @@ describe('PgTargetConnector on a real server', () => {
     expect(newPid).not.toBe(pid);
   });
 
+  it('hands a released connection to a live waiter when an earlier waiter gave up', async () => {
+    const c = connector({ maxConnections: 1, maxConcurrentQueries: 3 });
+    const holder = c.withSession(undefined, (s) => s.query('SELECT pg_sleep(0.3)'));
+    await sleep(30);
+    const impatient = c.withSession(undefined, (s) => s.query('SELECT 1'), AbortSignal.timeout(50));
+    const patient = c.withSession(undefined, (s) => s.query<{ ok: number }>('SELECT 7 AS ok'));
+    await expect(impatient).rejects.toThrow();
+    await holder;
+    const started = Date.now();
+    await expect(patient).resolves.toEqual([{ ok: 7 }]);
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
   it('reports an unreachable server as an error, without crashing', async () => {
     const url = new URL(pgUrl);
     url.port = '1';

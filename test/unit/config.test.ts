@@ -162,6 +162,7 @@ describe('configuration errors name the key and what is wrong', () => {
     [{ mode: 'agent' }, 'mode: must be one of "nri", "otel", "hybrid"'],
     [{ interval: 'soon' }, 'interval: invalid duration "soon": use e.g. 500ms, 30s, 10m, 1h'],
     [{ interval: '0s' }, 'interval: must be greater than 0'],
+    [{ interval: '30d' }, 'interval: must be at most 24d'],
     [
       { targets: [{ host: 'h', port: 70000 }] },
       'targets[0].port: Too big: expected number to be <=65535',

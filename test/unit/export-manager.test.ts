@@ -106,9 +106,9 @@ describe('ExportManager', () => {
     for (let seq = 2; seq <= 6; seq += 1) manager.publish(fakeBatch(seq));
     release();
     await manager.drain(1_000);
-    // Batch 1 was in flight and is kept; 2, 3 and 4 were pushed out, oldest first.
-    expect(slow.received).toEqual([1, 5, 6]);
-    expect(manager.stats().slow).toMatchObject({ exported: 3, dropped: 3 });
+    // Batch 1 was in flight and is never dropped by overflow; of 2-6, the three newest wait.
+    expect(slow.received).toEqual([1, 4, 5, 6]);
+    expect(manager.stats().slow).toMatchObject({ exported: 4, dropped: 2, queued: 0 });
     await manager.shutdown(100);
   });
 
@@ -153,5 +153,28 @@ describe('ExportManager', () => {
     expect(hanging.shutDown).toBe(1);
     manager.publish(fakeBatch(3));
     expect(hanging.calls).toBe(1);
+    expect(manager.stats().hanging?.dropped).toBe(3);
+  });
+
+  it('counts a batch once even when the queue holds one and it is in flight', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const slow = new ScriptedAdapter('slow', (call) => (call === 1 ? gate : ok()));
+    const manager = new ExportManager([slow], {
+      exportTimeoutMs: 5_000,
+      queueSize: 1,
+      maxRetries: 0,
+      backoff: { initialMs: 1, maxMs: 1 },
+    });
+    manager.publish(fakeBatch(1));
+    await sleep(5);
+    manager.publish(fakeBatch(2));
+    manager.publish(fakeBatch(3));
+    release();
+    await manager.drain(1_000);
+    expect(slow.received).toEqual([1, 3]);
+    const stats = manager.stats().slow;
+    expect((stats?.exported ?? 0) + (stats?.dropped ?? 0)).toBe(3);
+    await manager.shutdown(100);
   });
 });

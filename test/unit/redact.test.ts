@@ -30,6 +30,12 @@ describe('redaction', () => {
     expect(redact('url has p%40ss%20w0rd!')).toBe('url has ****');
   });
 
+  it('masks a registered secret inside a JSON-encoded log line', () => {
+    const secret = 'quote"back\\slash';
+    registerSecret(secret);
+    expect(redact(JSON.stringify({ err: `bad ${secret}` }))).toBe('{"err":"bad ****"}');
+  });
+
   it('does not register trivially short values', () => {
     registerSecret('ab');
     expect(redact('ab cab')).toBe('ab cab');

@@ -204,6 +204,7 @@ async function launch(
         const onData = (chunk: Buffer): void => {
           log += chunk.toString();
           if (log.includes('database system is ready to accept connections')) {
+            child.stderr?.off('data', onData);
             resolve();
           }
         };

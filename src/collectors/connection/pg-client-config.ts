@@ -6,6 +6,9 @@ import type { ResolvedTarget } from '../../core/config/resolved-config.js';
 /** What every monitoring session is tagged with, so DBAs can find (and trust) us. */
 export const APPLICATION_NAME = 'pgquerylens';
 
+/** Margin past statement_timeout before the client gives up on a silent server. */
+export const CLIENT_TIMEOUT_MARGIN_MS = 2_000;
+
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
 const TIMESTAMP_OID = 1114;
@@ -66,6 +69,8 @@ export function pgClientConfig(target: ResolvedTarget, database: string): pg.Cli
     application_name: APPLICATION_NAME,
     connectionTimeoutMillis: target.connectTimeoutMs,
     statement_timeout: target.statementTimeoutMs,
+    // Client-side backstop for a server that stops answering without closing the socket.
+    query_timeout: target.statementTimeoutMs + CLIENT_TIMEOUT_MARGIN_MS,
     lock_timeout: target.lockTimeoutMs,
     // JIT compiling monitoring queries costs the monitored server more than it saves.
     options: '-c jit=off',

@@ -12,11 +12,8 @@ import type {
   TargetConnector,
 } from '../../core/target-connector.js';
 import { detectServerFacts } from './detect-server-facts.js';
-import { pgClientConfig } from './pg-client-config.js';
+import { CLIENT_TIMEOUT_MARGIN_MS, pgClientConfig } from './pg-client-config.js';
 import { TargetPool, type PooledClient } from './target-pool.js';
-
-/** Margin past statement_timeout before the client gives up on a silent server. */
-const CLIENT_TIMEOUT_MARGIN_MS = 2_000;
 
 export interface PgTargetConnectorOptions {
   readonly idleTimeoutMs?: number;

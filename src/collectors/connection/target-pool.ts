@@ -2,6 +2,9 @@ import type pg from 'pg';
 import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { ServerFacts } from '../../core/server-facts.js';
+import { settlesWithin } from '../../core/timeout.js';
+
+const END_GRACE_MS = 1_000;
 
 /** A live monitoring connection to one database of a target. */
 export interface PooledClient {
@@ -57,15 +60,22 @@ export class TargetPool {
       if (this.#closed) {
         throw new Error('connection pool is closed');
       }
-      signal?.throwIfAborted();
+      if (signal?.aborted === true) {
+        // Whoever woke us handed over a turn we will not use: pass it on.
+        this.#wakeOne();
+        signal.throwIfAborted();
+      }
       const idleIndex = this.#idle.findIndex((c) => c.database === database);
       if (idleIndex >= 0) {
         const [pooled] = this.#idle.splice(idleIndex, 1);
-        if (pooled !== undefined && !this.#expired(pooled)) {
-          return pooled;
+        if (pooled === undefined) continue;
+        // A connection that dropped while idle is discarded here, so the caller reconnects
+        // (and re-detects facts) instead of getting a dead client.
+        if (pooled.broken || this.#expired(pooled)) {
+          this.#destroy(pooled);
+          continue;
         }
-        if (pooled !== undefined) this.#destroy(pooled);
-        continue;
+        return pooled;
       }
       if (this.#open >= this.#opts.max && this.#idle.length > 0) {
         // Make room: the least recently used idle connection (of another database) goes.
@@ -83,7 +93,7 @@ export class TargetPool {
           throw err;
         }
       }
-      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+      await this.#waitForTurn(signal);
     }
   }
 
@@ -131,14 +141,36 @@ export class TargetPool {
   async #end(pooled: PooledClient): Promise<void> {
     this.#open -= 1;
     this.#wakeOne();
-    try {
-      await pooled.client.end();
-    } catch (err) {
+    const ending = pooled.client.end().catch((err: unknown) => {
       this.#opts.logger.debug('closing a connection failed', { err: errorMessage(err) });
+    });
+    // end() waits for the server to close the socket; a peer that stopped answering would
+    // hold shutdown for minutes, so after a grace period the socket is simply destroyed.
+    if (!(await settlesWithin(ending, END_GRACE_MS))) {
+      (
+        pooled.client as unknown as { connection?: { stream?: { destroy(): void } } }
+      ).connection?.stream?.destroy();
     }
   }
 
   #wakeOne(): void {
     this.#waiters.shift()?.();
+  }
+
+  /** Resolves on the next release or close; an aborted waiter leaves the queue at once. */
+  #waitForTurn(signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const wake = (): void => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      const onAbort = (): void => {
+        const index = this.#waiters.indexOf(wake);
+        if (index >= 0) this.#waiters.splice(index, 1);
+        resolve();
+      };
+      this.#waiters.push(wake);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
   }
 }

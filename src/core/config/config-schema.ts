@@ -15,7 +15,12 @@ const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
   return ms;
 });
 
-const positiveDuration = duration.refine((ms) => ms > 0, { message: 'must be greater than 0' });
+// Node timers overflow past 2^31-1 ms (about 24.8 days) and would fire at once.
+const MAX_DURATION_MS = 24 * 86_400_000;
+
+const positiveDuration = duration
+  .refine((ms) => ms > 0, { message: 'must be greater than 0' })
+  .refine((ms) => ms <= MAX_DURATION_MS, { message: 'must be at most 24d' });
 
 const intIn = (min: number, max: number): z.ZodNumber => z.number().int().min(min).max(max);
 

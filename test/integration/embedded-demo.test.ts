@@ -1,0 +1,67 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { sleep } from '../../src/core/timeout.js';
+import { collect, startCli } from '../helpers/cli.js';
+
+function demoDirs(): Set<string> {
+  // Data directories only; the shared copy of the binaries (pgquerylens-pg-bin-*) may stay.
+  return new Set(
+    readdirSync(tmpdir()).filter(
+      (d) => d.startsWith('pgquerylens-pg-') && !d.startsWith('pgquerylens-pg-bin-'),
+    ),
+  );
+}
+
+async function waitFor(
+  read: () => string,
+  pattern: RegExp,
+  timeoutMs = 60_000,
+): Promise<RegExpExecArray> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const match = pattern.exec(read());
+    if (match !== null) return match;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${pattern}:\n${read()}`);
+    await sleep(50);
+  }
+}
+
+describe('npm start with nothing configured (the embedded demo)', () => {
+  it('starts PostgreSQL, collects from it, and on Ctrl-C stops and removes everything', async () => {
+    const child = startCli([]);
+    const done = collect(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const [, dataDir] = await waitFor(() => stderr, /embedded PostgreSQL started .*dataDir=(\S+)/);
+    expect(existsSync(dataDir!)).toBe(true);
+    // The first cycle's summary names the server and the probes it read.
+    await waitFor(() => stdout, /pg_stat_database \[postgres\]: 1 row, \d+ commits/);
+    expect(stdout).toMatch(/embedded PostgreSQL \d+\.\d+: 3\/3 collector runs ok/);
+    expect(stdout).toMatch(/pg_stat_activity_summary: \d+ rows, sessions: .*\d+ background/);
+    expect(stdout).toMatch(/pg_settings: \d{3} rows/);
+    child.kill('SIGINT');
+    const result = await done;
+    expect(result.code).toBe(0);
+    expect(stderr).toMatch(/embedded PostgreSQL stopped and its data removed/);
+    expect(existsSync(dataDir!)).toBe(false);
+    // The password of the embedded superuser never reaches the output.
+    expect(stdout + stderr).not.toMatch(/postgres:[A-Za-z0-9_-]{20,}@/);
+  });
+
+  it('a Ctrl-C during start-up is a clean stop that leaves nothing behind', async () => {
+    const before = demoDirs();
+    const child = startCli([]);
+    const done = collect(child);
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    await waitFor(() => stderr, /starting an embedded PostgreSQL/);
+    child.kill('SIGINT');
+    const result = await done;
+    expect(result.code).toBe(0);
+    const left = [...demoDirs()].filter((d) => !before.has(d));
+    expect(left).toEqual([]);
+  });
+});
