@@ -92,7 +92,14 @@ export async function runCommand(flags: CliFlags, env: NodeJS.ProcessEnv): Promi
       return EXIT_RUNTIME_FAILURE;
     }
     logExportFailures(app, logger);
-    logger.info('stopped', { maxRssMb: maxRssMb() });
+    const stats = app.stats();
+    logger.info('stopped', {
+      maxRssMb: maxRssMb(),
+      export: stats.export,
+      ...(stats.scheduler === undefined
+        ? {}
+        : { runs: stats.scheduler.runs, skippedRuns: stats.scheduler.skipped }),
+    });
     return code;
   } finally {
     stop.dispose();

@@ -191,7 +191,18 @@ collectors:
     expect(result.code).toBe(0);
     expect(Date.now() - signalledAt).toBeLessThan(10_000);
     expect(result.stderr).toMatch(/"msg":"stopping/);
-    expect(result.stderr).toMatch(/"msg":"stopped"/);
+    const stopped = lines(result.stderr)
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            msg?: string;
+            export?: Record<string, { exported: number; dropped: number }>;
+          },
+      )
+      .find((l) => l.msg === 'stopped');
+    // Every batch printed was counted as exported, and none was lost on the way out.
+    expect(stopped?.export?.json?.exported).toBe(lines(result.stdout).length);
+    expect(stopped?.export?.json?.dropped).toBe(0);
     for (const line of lines(result.stdout)) {
       expect(() => JSON.parse(line) as unknown).not.toThrow();
     }
