@@ -2,7 +2,8 @@ import { loadConfig } from '../core/config/load-config.js';
 import type { ResolvedConfig } from '../core/config/resolved-config.js';
 import { ConfigError, formatConfigIssue } from '../core/errors.js';
 import { redact } from '../core/redact.js';
-import { builtinCollectors } from '../collectors/builtin-collectors.js';
+import { builtinCollectorNames } from '../collectors/builtin-collectors.js';
+import type { RawConfig } from '../core/config/config-schema.js';
 import { flagsToRawConfig, type CliFlags } from './cli-flags.js';
 
 /** The config file named by the flag or PGQUERYLENS_CONFIG. */
@@ -11,17 +12,23 @@ export function configPathOf(flags: CliFlags, env: NodeJS.ProcessEnv): string | 
   return flags.config ?? (fromEnv === undefined || fromEnv === '' ? undefined : fromEnv);
 }
 
-/** Loads the configuration, or prints each problem on its own line and returns undefined. */
-export function loadCliConfig(flags: CliFlags, env: NodeJS.ProcessEnv): ResolvedConfig | undefined {
+/**
+ * Loads the configuration, or prints each problem on its own line and returns undefined.
+ * `defaults` sit below everything the user wrote (the embedded demo's friendlier defaults).
+ */
+export function loadCliConfig(
+  flags: CliFlags,
+  env: NodeJS.ProcessEnv,
+  defaults?: RawConfig,
+): ResolvedConfig | undefined {
   try {
     const configPath = configPathOf(flags, env);
     return loadConfig({
+      ...(defaults === undefined ? {} : { defaults }),
       ...(configPath === undefined ? {} : { configPath }),
       env,
       flags: flagsToRawConfig(flags),
-      knownCollectors: builtinCollectors()
-        .list()
-        .map((d) => d.collector.name),
+      knownCollectors: builtinCollectorNames(),
     });
   } catch (err) {
     if (err instanceof ConfigError) {

@@ -1,7 +1,6 @@
 import { PgTargetConnector } from '../collectors/connection/pg-target-connector.js';
 import { builtinCollectors } from '../collectors/builtin-collectors.js';
 import type { ResolvedConfig } from '../core/config/resolved-config.js';
-import { loadConfig } from '../core/config/load-config.js';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { CliFlags } from './cli-flags.js';
@@ -131,35 +130,19 @@ async function startDemo(
     await server.stop();
     return undefined;
   }
-  // Same precedence as always, with the embedded server as the target and friendlier defaults.
-  const config = loadConfig({
-    env,
-    flags: {
-      interval: '10s',
-      output: { format: 'summary' },
-      ...flagsToDemoFlags(flags),
-      targets: [{ name: 'embedded', url: server.url() }],
-    },
-    knownCollectors: builtinCollectors()
-      .list()
-      .map((d) => d.collector.name),
+  // Same precedence as always; the embedded server and a faster, human-readable cycle are only
+  // defaults, so the user's flags and environment still win.
+  const config = loadCliConfig(flags, env, {
+    interval: '10s',
+    output: { format: 'summary' },
+    targets: [{ name: 'embedded', url: server.url() }],
   });
+  if (config === undefined) {
+    await workload.stop();
+    await server.stop();
+    return undefined;
+  }
   return { config, demo: { server, workload } };
-}
-
-function flagsToDemoFlags(flags: CliFlags): Record<string, unknown> {
-  return {
-    ...(flags.interval === undefined ? {} : { interval: flags.interval }),
-    ...(flags.mode === undefined ? {} : { mode: flags.mode }),
-    ...(flags.output === undefined && flags.outputFile === undefined
-      ? {}
-      : {
-          output: {
-            format: flags.output ?? 'json',
-            ...(flags.outputFile === undefined ? {} : { path: flags.outputFile }),
-          },
-        }),
-  };
 }
 
 async function stopDemo(demo: Demo | undefined): Promise<void> {

@@ -10,3 +10,10 @@ export function builtinCollectors(): CollectorRegistry {
     .register(pgStatActivitySummaryCollector, { enabledByDefault: true })
     .register(pgSettingsCollector, { enabledByDefault: true });
 }
+
+/** Names of the shipped collectors, for validating `collectors:` in configuration. */
+export function builtinCollectorNames(): string[] {
+  return builtinCollectors()
+    .list()
+    .map((d) => d.collector.name);
+}

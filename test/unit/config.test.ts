@@ -79,6 +79,17 @@ targets:
     expect(fromFlags.log.level).toBe('debug');
   });
 
+  it('puts caller defaults below the file, the environment and flags', () => {
+    const defaults = { interval: '10s', output: { format: 'summary' } };
+    expect(load({ defaults }).intervalMs).toBe(10_000);
+    expect(load({ defaults, configPath: yaml }).intervalMs).toBe(60_000);
+    expect(load({ defaults, env: { PGQUERYLENS_INTERVAL: '7s' } }).intervalMs).toBe(7_000);
+    expect(load({ defaults, flags: { output: { path: '/tmp/x' } } }).output).toEqual({
+      format: 'summary',
+      path: '/tmp/x',
+    });
+  });
+
   it('replaces the target list from a higher layer rather than appending', () => {
     const c = load({
       configPath: yaml,

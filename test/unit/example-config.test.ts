@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/core/config/load-config.js';
-import { builtinCollectors } from '../../src/collectors/builtin-collectors.js';
+import { builtinCollectorNames } from '../../src/collectors/builtin-collectors.js';
 
 const example = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -15,9 +15,7 @@ describe('the shipped example configuration', () => {
     const config = loadConfig({
       configPath: example,
       env: { REPORTING_DB_PASSWORD: 'example-only' },
-      knownCollectors: builtinCollectors()
-        .list()
-        .map((d) => d.collector.name),
+      knownCollectors: builtinCollectorNames(),
       readFile: (p) => (p.startsWith('/run/secrets') ? 'file-pw\n' : readFileSync(p, 'utf8')),
     });
     expect(config.targets.map((t) => t.name)).toEqual(['orders-primary', 'reporting']);

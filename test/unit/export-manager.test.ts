@@ -30,6 +30,20 @@ class ScriptedAdapter implements ExportAdapter {
   }
 }
 
+/** A manager with fast retries; tests override what they exercise. */
+function managerFor(
+  adapters: ExportAdapter[],
+  options: Partial<ConstructorParameters<typeof ExportManager>[1]> = {},
+): ExportManager {
+  return new ExportManager(adapters, {
+    exportTimeoutMs: 5_000,
+    queueSize: 10,
+    maxRetries: 0,
+    backoff: { initialMs: 1, maxMs: 1 },
+    ...options,
+  });
+}
+
 const never = (): Promise<void> => new Promise(() => undefined);
 const fail = (): Promise<void> => Promise.reject(new Error('endpoint refused'));
 const ok = (): Promise<void> => Promise.resolve();
@@ -95,12 +109,7 @@ describe('ExportManager', () => {
     let release: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const slow = new ScriptedAdapter('slow', (call) => (call === 1 ? gate : ok()));
-    const manager = new ExportManager([slow], {
-      exportTimeoutMs: 5_000,
-      queueSize: 3,
-      maxRetries: 0,
-      backoff: { initialMs: 1, maxMs: 1 },
-    });
+    const manager = managerFor([slow], { exportTimeoutMs: 5_000, queueSize: 3, maxRetries: 0 });
     manager.publish(fakeBatch(1));
     await sleep(5);
     for (let seq = 2; seq <= 6; seq += 1) manager.publish(fakeBatch(seq));
@@ -122,12 +131,7 @@ describe('ExportManager', () => {
         });
       });
     });
-    const manager = new ExportManager([hanging], {
-      exportTimeoutMs: 30,
-      queueSize: 2,
-      maxRetries: 0,
-      backoff: { initialMs: 1, maxMs: 1 },
-    });
+    const manager = managerFor([hanging], { exportTimeoutMs: 30, queueSize: 2, maxRetries: 0 });
     manager.publish(fakeBatch(1));
     await manager.drain(1_000);
     expect(String(abortedWith)).toMatch(/export to hanging timed out after 30 ms/);
@@ -138,11 +142,10 @@ describe('ExportManager', () => {
   it('shuts down within its deadline even when an adapter hangs, counting what was left', async () => {
     const hanging = new ScriptedAdapter('hanging', never);
     hanging.forceFlush = never;
-    const manager = new ExportManager([hanging], {
+    const manager = managerFor([hanging], {
       exportTimeoutMs: 10_000,
       queueSize: 10,
       maxRetries: 3,
-      backoff: { initialMs: 1, maxMs: 1 },
     });
     manager.publish(fakeBatch(1));
     manager.publish(fakeBatch(2));
@@ -160,12 +163,7 @@ describe('ExportManager', () => {
     let release: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const slow = new ScriptedAdapter('slow', (call) => (call === 1 ? gate : ok()));
-    const manager = new ExportManager([slow], {
-      exportTimeoutMs: 5_000,
-      queueSize: 1,
-      maxRetries: 0,
-      backoff: { initialMs: 1, maxMs: 1 },
-    });
+    const manager = managerFor([slow], { exportTimeoutMs: 5_000, queueSize: 1, maxRetries: 0 });
     manager.publish(fakeBatch(1));
     await sleep(5);
     manager.publish(fakeBatch(2));

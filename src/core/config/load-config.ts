@@ -10,7 +10,9 @@ import { pgEnvTarget, resolveTargets } from './resolve-targets.js';
 import { zodIssuesToConfigIssues } from './zod-issues.js';
 
 export interface LoadConfigInput {
-  /** YAML file, lowest precedence. */
+  /** Defaults chosen by the caller, below everything the user wrote. */
+  readonly defaults?: RawConfig;
+  /** YAML file, lowest precedence of what the user writes. */
   readonly configPath?: string;
   /** Environment (PGQUERYLENS_*, PG*), middle precedence. */
   readonly env: NodeJS.ProcessEnv;
@@ -39,7 +41,7 @@ export function loadConfig(input: LoadConfigInput): ResolvedConfig {
     throw new ConfigError(issues);
   }
 
-  const merged = deepMerge(fileLayer, envLayer, input.flags ?? {});
+  const merged = deepMerge(input.defaults ?? {}, fileLayer, envLayer, input.flags ?? {});
   const parsed = configSchema.safeParse(merged, { reportInput: true });
   // Checked on the raw input too, so a typo in a collector name is reported with the rest.
   const collectors = merged.collectors;
