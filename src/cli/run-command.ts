@@ -90,7 +90,6 @@ export async function runCommand(flags: CliFlags, env: NodeJS.ProcessEnv): Promi
       logger.error('shutdown failed', { err: errorMessage(err) });
       return EXIT_RUNTIME_FAILURE;
     }
-    logExportFailures(app, logger);
     const stats = app.stats();
     logger.info('stopped', {
       maxRssMb: maxRssMb(),
@@ -149,18 +148,6 @@ async function stopDemo(demo: Demo | undefined): Promise<void> {
   if (demo === undefined) return;
   await demo.workload.stop();
   await demo.server.stop();
-}
-
-function logExportFailures(app: CollectorApp, logger: Logger): void {
-  for (const [adapter, stats] of Object.entries(app.exportManager.stats())) {
-    if (stats.dropped > 0) {
-      logger.warn('batches were dropped', {
-        adapter,
-        dropped: stats.dropped,
-        exported: stats.exported,
-      });
-    }
-  }
 }
 
 /** Peak resident memory of this process so far, MB; logged so operators can size limits. */

@@ -162,7 +162,7 @@ class AdapterLane {
         });
         await sleep(delayMs, stop);
         if (stop.aborted) {
-          this.stats.dropped += 1;
+          this.#drop(1, 'shutdown while waiting to retry, batch dropped');
           return;
         }
       }
