@@ -1,19 +1,34 @@
 import { CollectorRegistry } from '../core/collector-registry.js';
-import { pgSettingsCollector } from './pg-settings.js';
-import { pgStatActivitySummaryCollector } from './pg-stat-activity-summary.js';
-import { pgStatDatabaseCollector } from './pg-stat-database.js';
+import type { ProbeSchema } from '../core/probe-schema.js';
+import { DATABASE_PROBES } from './probes/catalog-database.js';
+import { EXTENSION_PROBES } from './probes/catalog-extensions.js';
+import { MAINTENANCE_PROBES } from './probes/catalog-maintenance.js';
+import { SERVER_PROBES } from './probes/catalog-server.js';
+import type { ProbeCollector } from './probes/define-probe.js';
+
+/** Every probe shipped with pgquerylens, server-scoped first. */
+export const BUILTIN_PROBES: readonly ProbeCollector[] = [
+  ...SERVER_PROBES,
+  ...MAINTENANCE_PROBES,
+  ...EXTENSION_PROBES,
+  ...DATABASE_PROBES,
+];
 
 /** The registry of every collector shipped with pgquerylens. */
 export function builtinCollectors(): CollectorRegistry {
-  return new CollectorRegistry()
-    .register(pgStatDatabaseCollector, { enabledByDefault: true })
-    .register(pgStatActivitySummaryCollector, { enabledByDefault: true })
-    .register(pgSettingsCollector, { enabledByDefault: true });
+  const registry = new CollectorRegistry();
+  for (const probe of BUILTIN_PROBES) {
+    registry.register(probe, { enabledByDefault: probe.spec.enabledByDefault });
+  }
+  return registry;
 }
 
 /** Names of the shipped collectors, for validating `collectors:` in configuration. */
 export function builtinCollectorNames(): string[] {
-  return builtinCollectors()
-    .list()
-    .map((d) => d.collector.name);
+  return BUILTIN_PROBES.map((p) => p.name);
+}
+
+/** Row shapes of every shipped probe, for adapters that store rows (the datastore). */
+export function builtinProbeSchemas(): ProbeSchema[] {
+  return BUILTIN_PROBES.map((p) => p.schema);
 }

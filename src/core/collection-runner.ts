@@ -80,14 +80,19 @@ export class CollectionRunner {
       this.#systemIdentifier = facts.systemIdentifier ?? this.#systemIdentifier;
       const serverScoped = collectors.filter((c) => c.scope === 'server');
       const dbScoped = collectors.filter((c) => c.scope === 'database');
-      const databases = dbScoped.length > 0 ? await this.#opts.connector.listDatabases(signal) : [];
+      // Listed even without database-scoped collectors: cluster-wide views are filtered by it.
+      const databases = await this.#opts.connector.listDatabases(signal);
       const tasks: Promise<void>[] = [];
       for (const collector of serverScoped) {
-        tasks.push(this.#runOne(collector, undefined, startedAt, signal, parts, statuses));
+        tasks.push(
+          this.#runOne(collector, undefined, databases, startedAt, signal, parts, statuses),
+        );
       }
       for (const database of databases) {
         for (const collector of dbScoped) {
-          tasks.push(this.#runOne(collector, database, startedAt, signal, parts, statuses));
+          tasks.push(
+            this.#runOne(collector, database, databases, startedAt, signal, parts, statuses),
+          );
         }
       }
       await Promise.all(tasks);
@@ -136,6 +141,7 @@ export class CollectionRunner {
   async #runOne(
     collector: Collector,
     database: string | undefined,
+    databases: readonly string[],
     startedAt: Date,
     signal: AbortSignal,
     parts: ReturnType<typeof emptyParts>,
@@ -161,6 +167,7 @@ export class CollectionRunner {
               return collector.collect({
                 target: this.#opts.target,
                 session: bounded,
+                databases,
                 signal: deadline,
                 logger,
                 startedAt,

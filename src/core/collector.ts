@@ -1,6 +1,7 @@
 import type { Logger } from './logger.js';
 import type { PartialMetrics } from './model/unified-metrics.js';
 import type { ProbeScope } from './model/probe-sample.js';
+import type { ProbeSchema } from './probe-schema.js';
 import type { TargetIdentity } from './model/target-identity.js';
 import type { QuerySession } from './target-connector.js';
 
@@ -10,6 +11,11 @@ export interface CollectContext {
   readonly target: TargetIdentity;
   /** The database being read, for database-scoped collectors. */
   readonly database?: string;
+  /**
+   * Databases monitored on this server (after include/exclude), for server-scoped collectors
+   * that read a cluster-wide view and filter it by database.
+   */
+  readonly databases: readonly string[];
   /** A session on that database; its facts choose the SQL. */
   readonly session: QuerySession;
   /** Aborted at the collector's deadline or on shutdown. */
@@ -35,6 +41,8 @@ export interface Collector {
    * so fast probes follow the user's choice and slow ones (settings) keep theirs.
    */
   readonly defaultIntervalMs?: number;
+  /** Shape of the rows it produces, for adapters that store them; absent for non-probe parts. */
+  readonly schema?: ProbeSchema;
   /** Why the collector cannot run on this server, or undefined when it can. */
   unavailableReason?(session: QuerySession): string | undefined;
   /** Reads the server and returns the parts it fills. */

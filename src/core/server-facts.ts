@@ -21,6 +21,10 @@ export interface ServerFacts {
   readonly hasReadAllStats: boolean;
   /** The role is a superuser. */
   readonly isSuperuser: boolean;
+  /** The role may read `pg_hba_file_rules` (superuser, or granted explicitly). */
+  readonly canReadHbaFileRules: boolean;
+  /** The role may read `pg_ident_file_mappings` (PG15+; superuser, or granted explicitly). */
+  readonly canReadIdentFileMappings: boolean;
   /** Database the connection is on. */
   readonly database: string;
   /** `system_identifier`, when the role may read pg_control_system(). */
@@ -30,4 +34,21 @@ export interface ServerFacts {
 /** Whether an extension is installed in the connected database. */
 export function hasExtension(facts: ServerFacts, name: string): boolean {
   return Object.hasOwn(facts.extensions, name);
+}
+
+/** Whether the installed version of an extension is at least `version` (dotted numbers). */
+export function extensionAtLeast(facts: ServerFacts, name: string, version: string): boolean {
+  const installed = facts.extensions[name];
+  return installed !== undefined && compareVersions(installed, version) >= 0;
+}
+
+/** Compares dotted version strings numerically (`1.10` > `1.9`); non-numbers count as 0. */
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split('.').map((p) => Number.parseInt(p, 10) || 0);
+  const pb = b.split('.').map((p) => Number.parseInt(p, 10) || 0);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
 }

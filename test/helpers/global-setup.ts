@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { EmbeddedServer } from '../../src/cli/embedded/embedded-server.js';
 import { silentLogger } from '../../src/core/logger.js';
+import { createProbeFixtures } from './probe-fixtures.js';
 
 const TEST_DATABASES = ['pgql_test_a', 'pgql_test_b'];
 const MONITOR_ROLE = 'pgql_monitor';
@@ -46,11 +47,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
     // A shared server may not let the test user create roles; those tests then skip.
   }
   await client.end();
+  const skippedFixtures = await createProbeFixtures(url);
 
   project.provide('pgUrl', url);
   project.provide('monitorUrl', monitorUrl);
   project.provide('testDatabases', TEST_DATABASES);
   project.provide('pgMajor', major);
+  project.provide('skippedFixtures', skippedFixtures);
 
   return async () => {
     await server?.stop();

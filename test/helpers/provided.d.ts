@@ -8,6 +8,8 @@ declare module 'vitest' {
     testDatabases: string[];
     /** Major version of the test server. */
     pgMajor: number;
+    /** Fixtures the server could not provide (e.g. logical slots without wal_level=logical). */
+    skippedFixtures: string[];
   }
 }
 export {};

@@ -101,7 +101,7 @@ collectors:
       'config error: mode: must be one of "nri", "otel", "hybrid"',
       'config error: targets[0].host: set url or host, not both',
       'config error: targets[1].sslmode: must be one of "disable", "allow", "prefer", "require", "verify-ca", "verify-full"',
-      'config error: collectors.pg_stat_activty: unknown collector (known: pg_stat_database, pg_stat_activity_summary, pg_settings)',
+      'config error: collectors.pg_stat_activty: unknown collector (did you mean pg_stat_activity?)',
     ]);
     expect(result.stderr).not.toMatch(/\bat .*\.js:\d+/);
     expect(result.stderr + result.stdout).not.toContain('topsecret-pw');

@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { PgTargetConnector } from '../../src/collectors/connection/pg-target-connector.js';
-import { pgSettingsCollector } from '../../src/collectors/pg-settings.js';
-import { pgStatActivitySummaryCollector } from '../../src/collectors/pg-stat-activity-summary.js';
-import { pgStatDatabaseCollector } from '../../src/collectors/pg-stat-database.js';
+import { pgSettings as pgSettingsCollector } from '../../src/collectors/probes/pg-settings.js';
+import { pgStatActivitySummary as pgStatActivitySummaryCollector } from '../../src/collectors/probes/pg-stat-activity-summary.js';
+import { pgStatDatabase as pgStatDatabaseCollector } from '../../src/collectors/probes/pg-stat-database.js';
 import { CollectionRunner } from '../../src/core/collection-runner.js';
 import type { Collector } from '../../src/core/collector.js';
 import { silentLogger } from '../../src/core/logger.js';

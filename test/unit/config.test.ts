@@ -163,7 +163,7 @@ targets:
     const c = load({ flags: { collectors: { pg_settings: { enabled: false, interval: '5m' } } } });
     expect(c.collectors.pg_settings).toEqual({ enabled: false, intervalMs: 300_000 });
     expect(issuesOf({ flags: { collectors: { pg_stat_databse: { enabled: true } } } })).toEqual([
-      'collectors.pg_stat_databse: unknown collector (known: pg_stat_database, pg_settings)',
+      'collectors.pg_stat_databse: unknown collector (did you mean pg_stat_database?)',
     ]);
   });
 });

@@ -99,6 +99,11 @@ export class EmbeddedServer {
         shared_preload_libraries: 'pg_stat_statements',
         'pg_stat_statements.track': 'all',
         track_io_timing: 'on',
+        track_functions: 'all',
+        // Logical slots and publications exist only with wal_level=logical; the demo and the
+        // tests show the replication probes with real rows.
+        wal_level: 'logical',
+        ...(major >= 14 ? { track_wal_io_timing: 'on' } : {}),
         // A throwaway server: durability only costs time.
         fsync: 'off',
         synchronous_commit: 'off',

@@ -11,6 +11,8 @@ interface FactsRow {
   has_pg_monitor: boolean;
   has_read_all_stats: boolean;
   can_read_control: boolean;
+  can_read_hba: boolean;
+  can_read_ident: boolean;
 }
 
 // USAGE (not MEMBER) because only inherited privileges help a NOINHERIT role.
@@ -23,7 +25,14 @@ SELECT current_setting('server_version_num')::int AS version_num,
        r.rolsuper AS is_superuser,
        r.rolsuper OR pg_has_role(current_user, 'pg_monitor', 'USAGE') AS has_pg_monitor,
        r.rolsuper OR pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS has_read_all_stats,
-       has_function_privilege('pg_control_system()', 'EXECUTE') AS can_read_control
+       has_function_privilege('pg_control_system()', 'EXECUTE') AS can_read_control,
+       coalesce(has_table_privilege(to_regclass('pg_catalog.pg_hba_file_rules'), 'SELECT')
+                AND has_function_privilege(to_regprocedure('pg_catalog.pg_hba_file_rules()'),
+                                           'EXECUTE'), false) AS can_read_hba,
+       coalesce(has_table_privilege(to_regclass('pg_catalog.pg_ident_file_mappings'), 'SELECT')
+                AND has_function_privilege(
+                      to_regprocedure('pg_catalog.pg_ident_file_mappings()'), 'EXECUTE'),
+                false) AS can_read_ident
   FROM pg_roles r
  WHERE r.rolname = current_user;
 SELECT extname, extversion FROM pg_extension`;
@@ -57,6 +66,8 @@ export async function detectServerFacts(client: pg.Client): Promise<ServerFacts>
     hasPgMonitor: row.has_pg_monitor,
     hasReadAllStats: row.has_read_all_stats,
     isSuperuser: row.is_superuser,
+    canReadHbaFileRules: row.can_read_hba,
+    canReadIdentFileMappings: row.can_read_ident,
     database: row.database,
     ...(systemIdentifier === undefined ? {} : { systemIdentifier }),
   });

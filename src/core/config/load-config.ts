@@ -1,3 +1,4 @@
+import { closestName } from './closest-name.js';
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { ConfigError, type ConfigIssue } from '../errors.js';
@@ -50,7 +51,7 @@ export function loadConfig(input: LoadConfigInput): ResolvedConfig {
       if (!input.knownCollectors.includes(name)) {
         issues.push({
           path: `collectors.${name}`,
-          message: `unknown collector (known: ${input.knownCollectors.join(', ')})`,
+          message: unknownCollectorMessage(name, input.knownCollectors),
         });
       }
     }
@@ -149,4 +150,11 @@ function passwordOfUrl(url: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+function unknownCollectorMessage(name: string, known: readonly string[]): string {
+  const guess = closestName(name, known);
+  return guess === undefined
+    ? 'unknown collector (`pgquerylens collectors` lists them)'
+    : `unknown collector (did you mean ${guess}?)`;
 }

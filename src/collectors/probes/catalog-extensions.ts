@@ -1,0 +1,4 @@
+import type { ProbeCollector } from './define-probe.js';
+
+/** Probes of optional extensions (pg_stat_kcache, pg_wait_sampling); unavailable without them. */
+export const EXTENSION_PROBES: readonly ProbeCollector[] = [];

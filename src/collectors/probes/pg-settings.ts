@@ -1,0 +1,33 @@
+import { defineProbe } from './define-probe.js';
+
+/** Every server setting with where it came from; stored only when something changed. */
+export const pgSettings = defineProbe({
+  name: 'pg_settings',
+  scope: 'server',
+  description: 'Server configuration: value, unit, source, boot and reset values, pending restart',
+  intervalMs: 10 * 60_000,
+  retentionDays: 365,
+  enabledByDefault: true,
+  changeTracked: true,
+  key: ['name'],
+  columns: [
+    { name: 'name', type: 'text' },
+    { name: 'setting', type: 'text' },
+    { name: 'unit', type: 'text' },
+    { name: 'category', type: 'text' },
+    { name: 'short_desc', type: 'text' },
+    { name: 'context', type: 'text' },
+    { name: 'vartype', type: 'text' },
+    { name: 'source', type: 'text' },
+    { name: 'min_val', type: 'text' },
+    { name: 'max_val', type: 'text' },
+    { name: 'enumvals', type: 'jsonb', sql: 'to_json(enumvals)::text' },
+    { name: 'boot_val', type: 'text' },
+    { name: 'reset_val', type: 'text' },
+    // Paths of configuration files; visible to superusers and pg_read_all_settings.
+    { name: 'sourcefile', type: 'text' },
+    { name: 'sourceline', type: 'int8' },
+    { name: 'pending_restart', type: 'bool' },
+  ],
+  sql: (select) => `SELECT ${select} FROM pg_settings ORDER BY name`,
+});
