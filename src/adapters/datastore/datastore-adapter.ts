@@ -1,0 +1,236 @@
+import type pg from 'pg';
+import { backoffDelayMs } from '../../core/backoff.js';
+import { errorMessage } from '../../core/errors.js';
+import type { ExportAdapter } from '../../core/export-adapter.js';
+import type { Logger } from '../../core/logger.js';
+import type { UnifiedMetrics } from '../../core/model/unified-metrics.js';
+import type { ProbeSchema } from '../../core/probe-schema.js';
+import { redact } from '../../core/redact.js';
+import { sleep } from '../../core/timeout.js';
+import type { BatchBuffer } from './batch-buffer.js';
+import { DatastoreWriter } from './datastore-writer.js';
+import { migrate } from './migrate.js';
+import { syncMetricsTables } from './metrics-tables.js';
+import { pendingFromBatch } from './pending-batch.js';
+
+export interface DatastoreAdapterOptions {
+  readonly pool: pg.Pool;
+  readonly schemas: readonly ProbeSchema[];
+  readonly buffer: BatchBuffer;
+  readonly logger: Logger;
+  /** Owner of connections registered for configuration-file targets. */
+  readonly owner: string;
+  /** Wait this long after a batch arrives so batches of several targets share one COPY, ms. */
+  readonly batchingDelayMs?: number;
+  /** Rows per write transaction. */
+  readonly maxRowsPerWrite?: number;
+  readonly retry?: { readonly initialMs: number; readonly maxMs: number };
+  /** Hook run after the schema is ready (partition pre-creation, GC scheduling). */
+  readonly onReady?: (writer: DatastoreWriter) => Promise<void>;
+}
+
+/** Counters of the datastore adapter, for logs and self-metrics. */
+export interface DatastoreStats {
+  rowsWritten: number;
+  batchesWritten: number;
+  duplicateBatches: number;
+  unchangedSamples: number;
+  coercedValues: number;
+  unknownSamples: number;
+  failedWrites: number;
+  readonly bufferedRows: number;
+  readonly droppedRows: number;
+}
+
+/**
+ * Stores probe rows as history. `export` only appends to the buffer (memory, or a spool on
+ * disk), so the export manager never waits on the datastore; a writer loop drains the buffer
+ * with COPY, retrying with backoff for as long as the datastore is down.
+ */
+export class DatastoreAdapter implements ExportAdapter {
+  readonly name = 'datastore';
+  readonly #opts: DatastoreAdapterOptions;
+  readonly #writer: DatastoreWriter;
+  readonly #counters = {
+    rowsWritten: 0,
+    batchesWritten: 0,
+    duplicateBatches: 0,
+    unchangedSamples: 0,
+    coercedValues: 0,
+    unknownSamples: 0,
+    failedWrites: 0,
+  };
+  #ready = false;
+  #stopping = false;
+  #failing = false;
+  #loop: Promise<void> | undefined;
+  #wake: (() => void) | undefined;
+  readonly #idle = new Set<() => void>();
+  #stopController = new AbortController();
+
+  constructor(options: DatastoreAdapterOptions) {
+    this.#opts = options;
+    this.#writer = new DatastoreWriter({
+      pool: options.pool,
+      schemas: options.schemas,
+      owner: options.owner,
+    });
+  }
+
+  get stats(): DatastoreStats {
+    return {
+      ...this.#counters,
+      bufferedRows: this.#opts.buffer.rows,
+      droppedRows: this.#opts.buffer.droppedRows,
+    };
+  }
+
+  /** Whether migrations and tables are in place (the datastore was reached at least once). */
+  get ready(): boolean {
+    return this.#ready;
+  }
+
+  /** Starts the writer loop; the first thing it does is migrate and create tables. */
+  start(): void {
+    this.#loop ??= this.#run();
+  }
+
+  async export(batch: UnifiedMetrics): Promise<void> {
+    const pending = pendingFromBatch(batch);
+    if (pending === undefined) return;
+    const droppedBefore = this.#opts.buffer.droppedRows;
+    await this.#opts.buffer.append(pending);
+    const dropped = this.#opts.buffer.droppedRows - droppedBefore;
+    if (dropped > 0) {
+      this.#opts.logger.warn('datastore buffer full, dropped the oldest rows', {
+        droppedRows: dropped,
+        droppedTotal: this.#opts.buffer.droppedRows,
+      });
+    }
+    this.start();
+    this.#wake?.();
+  }
+
+  /** Waits until the buffer is empty, or the datastore fails, or `timeoutMs` passes. */
+  async forceFlush(timeoutMs = 10_000): Promise<void> {
+    if (this.#opts.buffer.batches === 0 || this.#loop === undefined) return;
+    const deadline = Date.now() + timeoutMs;
+    while (this.#opts.buffer.batches > 0 && Date.now() < deadline && !this.#failing) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          clearTimeout(timer);
+          this.#idle.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, Math.max(1, deadline - Date.now()));
+        this.#idle.add(done);
+        this.#wake?.();
+      });
+    }
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    this.#stopController.abort();
+    this.#wake?.();
+    await this.#loop;
+    if (this.#ready && this.#opts.buffer.batches > 0) {
+      await this.#drainOnce().catch(() => undefined);
+    }
+    const left = this.#opts.buffer.rows;
+    if (left > 0) {
+      this.#opts.logger.warn('datastore rows not written at shutdown', {
+        rows: left,
+        kept: this.#opts.buffer.durable ? 'in the spool, written after restart' : 'lost',
+      });
+    }
+    await this.#opts.pool.end().catch(() => undefined);
+  }
+
+  async #run(): Promise<void> {
+    let attempt = 0;
+    const retry = this.#opts.retry ?? { initialMs: 1_000, maxMs: 30_000 };
+    while (!this.#stopping) {
+      try {
+        if (!this.#ready) {
+          await this.#prepare();
+        } else if (this.#opts.buffer.batches === 0) {
+          this.#notifyIdle();
+          await this.#sleepUntilWoken();
+          continue;
+        } else {
+          await sleep(this.#opts.batchingDelayMs ?? 1_000, this.#stopController.signal).catch(
+            () => undefined,
+          );
+          if (this.#stopping) break;
+          await this.#drainOnce();
+        }
+        attempt = 0;
+        if (this.#failing) {
+          this.#failing = false;
+          this.#opts.logger.info('datastore reachable again', {
+            bufferedRows: this.#opts.buffer.rows,
+          });
+        }
+      } catch (err) {
+        attempt++;
+        this.#counters.failedWrites++;
+        if (!this.#failing) {
+          this.#failing = true;
+          // Logged on the change of state, not per attempt, so a long outage is one line.
+          this.#opts.logger.error('datastore unavailable; buffering and retrying', {
+            err: redact(errorMessage(err)),
+            bufferedRows: this.#opts.buffer.rows,
+          });
+        }
+        this.#notifyIdle();
+        await sleep(backoffDelayMs(retry, attempt), this.#stopController.signal).catch(
+          () => undefined,
+        );
+      }
+    }
+  }
+
+  async #prepare(): Promise<void> {
+    const result = await migrate(this.#opts.pool);
+    if (result.applied.length > 0) {
+      this.#opts.logger.info('datastore migrated', { from: result.from, to: result.to });
+    }
+    const client = await this.#opts.pool.connect();
+    try {
+      await syncMetricsTables(client, this.#opts.schemas);
+    } finally {
+      client.release();
+    }
+    await this.#opts.onReady?.(this.#writer);
+    this.#ready = true;
+  }
+
+  async #drainOnce(): Promise<void> {
+    const batches = await this.#opts.buffer.oldest(this.#opts.maxRowsPerWrite ?? 50_000);
+    if (batches.length === 0) return;
+    const result = await this.#writer.write(batches);
+    await this.#opts.buffer.remove(batches.map((b) => b.id));
+    this.#counters.rowsWritten += result.rows;
+    this.#counters.batchesWritten += batches.length - result.duplicateBatches;
+    this.#counters.duplicateBatches += result.duplicateBatches;
+    this.#counters.unchangedSamples += result.unchangedSamples;
+    this.#counters.coercedValues += result.coercedValues;
+    this.#counters.unknownSamples += result.unknownSamples;
+  }
+
+  #sleepUntilWoken(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#wake = () => {
+        this.#wake = undefined;
+        resolve();
+      };
+      if (this.#stopping) this.#wake();
+    });
+  }
+
+  #notifyIdle(): void {
+    for (const done of [...this.#idle]) done();
+  }
+}
