@@ -59,7 +59,7 @@ export class CollectorApp {
             labels: target.labels,
           },
           connector,
-          collectors: this.#collectors,
+          collectors: this.#collectorsFor(target),
           settings: (name) => this.#runSettings(target, name),
           collectorVersion: deps.version,
           logger: deps.logger.child({ target: target.name }),
@@ -80,9 +80,8 @@ export class CollectorApp {
 
   /** Runs every enabled collector once on every target and exports the batches. */
   async runOnce(signal: AbortSignal = new AbortController().signal): Promise<OnceResult> {
-    const names = this.#collectors.map((c) => c.name);
     const batches = await Promise.all(
-      [...this.#runners.values()].map((runner) => runner.run(names, signal)),
+      [...this.#runners.values()].map((runner) => runner.run(runner.collectorNames, signal)),
     );
     for (const batch of batches) {
       this.exportManager.publish(batch);
@@ -97,7 +96,7 @@ export class CollectorApp {
   start(): void {
     const entries: ScheduleEntry[] = [];
     for (const target of this.#deps.config.targets) {
-      for (const collector of this.#collectors) {
+      for (const collector of this.#collectorsFor(target)) {
         entries.push({
           target: target.name,
           collector: collector.name,
@@ -158,6 +157,11 @@ export class CollectorApp {
     if (runner === undefined) return;
     const batch = await runner.run(collectors, signal);
     this.exportManager.publish(batch);
+  }
+
+  /** The enabled collectors that read this kind of target (a PgBouncer has no pg_* views). */
+  #collectorsFor(target: ResolvedTarget): Collector[] {
+    return this.#collectors.filter((c) => (c.targetKind ?? 'postgresql') === target.kind);
   }
 
   #runSettings(target: ResolvedTarget, collector: string): CollectorRunSettings {

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Collector } from './collector.js';
 import { CollectorUnavailableError, errorMessage } from './errors.js';
 import type { Logger } from './logger.js';
@@ -59,8 +60,27 @@ export class CollectionRunner {
     return [...this.#byName.keys()];
   }
 
-  async run(collectorNames: readonly string[], signal: AbortSignal): Promise<UnifiedMetrics> {
+  async run(collectorNames: readonly string[], parent: AbortSignal): Promise<UnifiedMetrics> {
     const startedAt = new Date();
+    // Every (collector, database) pair listens to the run's signal: one listener per pair is
+    // expected, so the default limit of 10 (and its warning) does not apply.
+    const run = new AbortController();
+    setMaxListeners(0, run.signal);
+    const forward = (): void => run.abort(parent.reason);
+    if (parent.aborted) forward();
+    else parent.addEventListener('abort', forward, { once: true });
+    try {
+      return await this.#run(collectorNames, run.signal, startedAt);
+    } finally {
+      parent.removeEventListener('abort', forward);
+    }
+  }
+
+  async #run(
+    collectorNames: readonly string[],
+    signal: AbortSignal,
+    startedAt: Date,
+  ): Promise<UnifiedMetrics> {
     const collectors = collectorNames
       .map((n) => this.#byName.get(n))
       .filter((c): c is Collector => c !== undefined);

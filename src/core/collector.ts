@@ -1,3 +1,4 @@
+import type { TargetKind } from './config/resolved-config.js';
 import type { Logger } from './logger.js';
 import type { PartialMetrics } from './model/unified-metrics.js';
 import type { ProbeScope } from './model/probe-sample.js';
@@ -34,6 +35,8 @@ export interface Collector {
   readonly name: string;
   /** Read once per server, or once per database of the server. */
   readonly scope: ProbeScope;
+  /** Kind of target it reads; absent means PostgreSQL. Runs only on targets of that kind. */
+  readonly targetKind?: TargetKind;
   /** One line for `--help` and docs. */
   readonly description: string;
   /**

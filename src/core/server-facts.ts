@@ -1,3 +1,5 @@
+import type { TargetKind } from './config/resolved-config.js';
+
 /**
  * What a collector may rely on when choosing its SQL. Detected once per connection and
  * refreshed on reconnect, so collectors never probe by failing.
@@ -29,11 +31,29 @@ export interface ServerFacts {
   readonly database: string;
   /** `system_identifier`, when the role may read pg_control_system(). */
   readonly systemIdentifier?: string;
+  /**
+   * `shared_preload_libraries` as a list; undefined when the role may not read it (it needs
+   * pg_read_all_settings). Extensions with shared memory do nothing unless preloaded.
+   */
+  readonly sharedPreloadLibraries?: readonly string[];
+  /**
+   * What answered: absent means PostgreSQL. A PgBouncer admin console has no PostgreSQL facts;
+   * its connector fills those fields with neutral values (major 0, no extensions, no roles).
+   */
+  readonly product?: TargetKind;
 }
 
 /** Whether an extension is installed in the connected database. */
 export function hasExtension(facts: ServerFacts, name: string): boolean {
   return Object.hasOwn(facts.extensions, name);
+}
+
+/**
+ * Whether a library is in `shared_preload_libraries`: undefined when the role cannot tell, so
+ * callers only refuse on a definite no.
+ */
+export function isPreloaded(facts: ServerFacts, library: string): boolean | undefined {
+  return facts.sharedPreloadLibraries?.includes(library);
 }
 
 /** Whether the installed version of an extension is at least `version` (dotted numbers). */

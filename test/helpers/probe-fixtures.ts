@@ -63,6 +63,8 @@ export async function createProbeFixtures(superuserUrl: string): Promise<string[
       await db.query(
         `SELECT pg_create_logical_replication_slot('${FIXTURES.logicalSlot}', 'test_decoding')`,
       );
+      // Decoding reads flushed WAL only; this server commits asynchronously by default.
+      await db.query('SET synchronous_commit = on');
       await db.query('INSERT INTO app.orders (customer, note) VALUES (1, $1)', ['decoded']);
       await db.query(
         `SELECT count(*) FROM pg_logical_slot_get_changes('${FIXTURES.logicalSlot}', NULL, NULL)`,

@@ -14,6 +14,9 @@ const SQL_TYPES: Record<ProbeColumnType, string> = {
 /** Columns every metrics table has before the probe's own. */
 export const RESERVED_COLUMNS = ['connection_id', 'database_name', 'collected_at'] as const;
 
+// Every PostgreSQL table has these; a user column cannot take their names.
+const SYSTEM_COLUMNS = new Set(['tableoid', 'xmin', 'cmin', 'xmax', 'cmax', 'ctid']);
+
 /** A stored column: name and SQL type. */
 export interface StoredColumn {
   readonly name: string;
@@ -26,7 +29,10 @@ export function storedColumns(schema: ProbeSchema): StoredColumn[] {
   if (schema.scope === 'database') columns.push({ name: 'database_name', type: 'text' });
   columns.push({ name: 'collected_at', type: 'timestamptz' });
   for (const column of schema.columns) {
-    if ((RESERVED_COLUMNS as readonly string[]).includes(column.name)) {
+    if (
+      (RESERVED_COLUMNS as readonly string[]).includes(column.name) ||
+      SYSTEM_COLUMNS.has(column.name)
+    ) {
       throw new Error(`probe ${schema.name}: column ${column.name} is reserved by the datastore`);
     }
     columns.push(column);

@@ -13,6 +13,7 @@ interface FactsRow {
   can_read_control: boolean;
   can_read_hba: boolean;
   can_read_ident: boolean;
+  preload: string | null;
 }
 
 // USAGE (not MEMBER) because only inherited privileges help a NOINHERIT role.
@@ -32,7 +33,9 @@ SELECT current_setting('server_version_num')::int AS version_num,
        coalesce(has_table_privilege(to_regclass('pg_catalog.pg_ident_file_mappings'), 'SELECT')
                 AND has_function_privilege(
                       to_regprocedure('pg_catalog.pg_ident_file_mappings()'), 'EXECUTE'),
-                false) AS can_read_ident
+                false) AS can_read_ident,
+       -- pg_settings hides it (NULL here) from roles without pg_read_all_settings.
+       (SELECT setting FROM pg_settings WHERE name = 'shared_preload_libraries') AS preload
   FROM pg_roles r
  WHERE r.rolname = current_user;
 SELECT extname, extversion FROM pg_extension`;
@@ -70,5 +73,17 @@ export async function detectServerFacts(client: pg.Client): Promise<ServerFacts>
     canReadIdentFileMappings: row.can_read_ident,
     database: row.database,
     ...(systemIdentifier === undefined ? {} : { systemIdentifier }),
+    ...(row.preload === null ? {} : { sharedPreloadLibraries: libraryNames(row.preload) }),
   });
+}
+
+/** `pg_stat_statements, "$libdir/pg_stat_kcache.so"` → names as extensions spell them. */
+function libraryNames(setting: string): readonly string[] {
+  return Object.freeze(
+    setting
+      .split(',')
+      .map((entry) => entry.trim().replace(/^"(.*)"$/, '$1'))
+      .map((entry) => entry.replace(/^.*\//, '').replace(/\.so$/, ''))
+      .filter((name) => name !== ''),
+  );
 }

@@ -19,6 +19,7 @@ export function defineProbe(spec: ProbeSpec): ProbeCollector {
   return {
     name: spec.name,
     scope: spec.scope,
+    ...(spec.targetKind === undefined ? {} : { targetKind: spec.targetKind }),
     description: spec.description,
     ...(spec.intervalMs === undefined ? {} : { defaultIntervalMs: spec.intervalMs }),
     schema,
@@ -67,6 +68,10 @@ export function selectList(columns: readonly ProbeColumnSpec[], facts: ServerFac
 
 /** Why a probe cannot run here, from its declared requirements, then its own check. */
 export function unavailableReason(spec: ProbeSpec, facts: ServerFacts): string | undefined {
+  // The app never schedules a probe on the other kind; this keeps direct runs (tests) honest.
+  const wanted = spec.targetKind ?? 'postgresql';
+  const actual = facts.product ?? 'postgresql';
+  if (wanted !== actual) return `reads ${wanted} targets; this target is ${actual}`;
   const req = spec.requires;
   if (req?.minMajor !== undefined && facts.major < req.minMajor) {
     return `needs PostgreSQL ${req.minMajor} or later (server is ${facts.major})`;

@@ -1,4 +1,5 @@
 import type { CollectContext } from '../../core/collector.js';
+import type { TargetKind } from '../../core/config/resolved-config.js';
 import type { ProbeScope } from '../../core/model/probe-sample.js';
 import type { ProbeColumnType } from '../../core/probe-schema.js';
 import type { ServerFacts } from '../../core/server-facts.js';
@@ -38,6 +39,8 @@ export interface ProbeRequirements {
 export interface ProbeSpec {
   readonly name: string;
   readonly scope: ProbeScope;
+  /** Kind of target it reads; PostgreSQL when omitted. */
+  readonly targetKind?: TargetKind;
   /** One line for docs and `--help`. */
   readonly description: string;
   /** Cadence when not configured, ms; omitted means the configured base interval. */

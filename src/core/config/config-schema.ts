@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseDurationMs } from '../duration.js';
 import { LOG_FORMATS, LOG_LEVELS, MODES, OUTPUT_FORMATS, SSL_MODES } from './modes.js';
+import { TARGET_KINDS } from './resolved-config.js';
 
 /** `30s`, `10m`, `500ms` or a number of seconds, to milliseconds. */
 const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
@@ -41,6 +42,7 @@ export const targetSchema = z
       .string()
       .regex(/^[A-Za-z0-9_.:@-]+$/, { message: 'use letters, digits and _ . : @ - only' })
       .optional(),
+    type: z.enum(TARGET_KINDS).optional(),
     url: nonEmpty.optional(),
     host: nonEmpty.optional(),
     port: intIn(1, 65535).optional(),
@@ -75,11 +77,18 @@ export const targetSchema = z
     }
   });
 
+// History may be kept for years; no timer ever waits this long.
+const retention = duration
+  .refine((ms) => ms >= 86_400_000, { message: 'must be at least 1d' })
+  .refine((ms) => ms <= 3650 * 86_400_000, { message: 'must be at most 3650d' });
+
 const collectorSettingsSchema = z.strictObject({
   enabled: z.boolean().optional(),
   interval: positiveDuration.optional(),
   statementTimeout: positiveDuration.optional(),
   timeout: positiveDuration.optional(),
+  /** How long the datastore keeps this probe's history (whole days). */
+  retention: retention.optional(),
 });
 
 export const configSchema = z.strictObject({
@@ -92,6 +101,12 @@ export const configSchema = z.strictObject({
     .strictObject({
       format: z.enum(OUTPUT_FORMATS).default('json'),
       path: nonEmpty.default('-'),
+      /** For `file`: directory of rotated, compressed NDJSON batches for `pgquerylens load`. */
+      spoolDir: nonEmpty.optional(),
+    })
+    .refine((o) => o.format !== 'file' || o.spoolDir !== undefined, {
+      message: 'format file needs spoolDir (--spool-dir)',
+      path: ['spoolDir'],
     })
     .optional(),
   export: z
@@ -111,8 +126,25 @@ export const configSchema = z.strictObject({
     }),
   datastore: z
     .strictObject({
+      /** A PostgreSQL URL, or `embedded` for a server kept under `dataDir`. */
       url: nonEmpty.optional(),
+      /** The datastore role's password, when not in the URL. */
+      passwordFile: nonEmpty.optional(),
+      /** Server secret that encrypts passwords in the `connections` table. */
+      secretFile: nonEmpty.optional(),
       maxConnections: intIn(1, 500).default(25),
+      /** Owner recorded on connections registered for this file's targets. */
+      owner: nonEmpty.default('pgquerylens'),
+      /** Rows held in memory while the datastore is unreachable (without spoolDir). */
+      bufferRows: intIn(1_000, 100_000_000).default(500_000),
+      /** Directory where batches wait on disk, surviving restarts and crashes. */
+      spoolDir: nonEmpty.optional(),
+      /** Bound of the spool, MiB; the oldest batches go first when it is full. */
+      spoolMaxMb: intIn(1, 1_048_576).default(1024),
+      /** Data directory of the embedded datastore. */
+      dataDir: nonEmpty.optional(),
+      /** How often `connections` and `probe_configs` are re-read. */
+      refresh: positiveDuration.default(120_000),
     })
     .optional(),
   log: z

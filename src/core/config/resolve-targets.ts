@@ -2,7 +2,7 @@ import type { ConfigIssue } from '../errors.js';
 import { registerSecret } from '../redact.js';
 import type { ParsedConfig, ParsedTarget } from './config-schema.js';
 import { SSL_MODES, type SslMode } from './modes.js';
-import { CONNECTION_DEFAULTS, type ResolvedTarget } from './resolved-config.js';
+import { CONNECTION_DEFAULTS, type ResolvedTarget, type TargetKind } from './resolved-config.js';
 import { fsReason } from './env-overrides.js';
 
 interface ResolveContext {
@@ -49,6 +49,13 @@ export function pgEnvTarget(env: NodeJS.ProcessEnv): ParsedTarget | undefined {
   };
 }
 
+/** Where each kind listens by default, and the database its connection opens. */
+const KIND_DEFAULTS: Readonly<Record<TargetKind, { port: number; database: string }>> = {
+  postgresql: { port: 5432, database: 'postgres' },
+  // PgBouncer's statistics are SHOW commands on its admin console, the `pgbouncer` database.
+  pgbouncer: { port: 6432, database: 'pgbouncer' },
+};
+
 export function resolveTargets(
   targets: readonly ParsedTarget[],
   connection: ParsedConfig['connection'],
@@ -59,8 +66,10 @@ export function resolveTargets(
   targets.forEach((target, index) => {
     const path = ctx.pathPrefix === 'targets' ? `targets[${index}]` : ctx.pathPrefix;
     const fromUrl = target.url === undefined ? {} : parseUrl(target.url, `${path}.url`, ctx.issues);
+    const kind = target.type ?? 'postgresql';
+    const defaults = KIND_DEFAULTS[kind];
     const host = target.host ?? fromUrl.host ?? 'localhost';
-    const port = target.port ?? fromUrl.port ?? 5432;
+    const port = target.port ?? fromUrl.port ?? defaults.port;
     if (!Number.isInteger(port) || port < 1 || port > 65535) {
       ctx.issues.push({ path: `${path}.port`, message: `invalid port ${String(port)}` });
     }
@@ -73,10 +82,17 @@ export function resolveTargets(
     }
     const password = readPassword(target, fromUrl, path, ctx);
     registerSecret(password);
-    const database = target.database ?? fromUrl.database ?? 'postgres';
+    const database = target.database ?? fromUrl.database ?? defaults.database;
+    if (kind === 'pgbouncer' && database !== defaults.database) {
+      ctx.issues.push({
+        path: `${path}.database`,
+        message: `a pgbouncer target reads the admin console: database must be ${defaults.database}`,
+      });
+    }
     // Two targets on one server differ by database, so the default name says which.
     const name =
-      target.name ?? (database === 'postgres' ? `${host}:${port}` : `${host}:${port}/${database}`);
+      target.name ??
+      (database === defaults.database ? `${host}:${port}` : `${host}:${port}/${database}`);
     const previous = seen.get(name);
     if (previous !== undefined) {
       ctx.issues.push({
@@ -92,6 +108,7 @@ export function resolveTargets(
     resolved.push(
       Object.freeze({
         name,
+        kind,
         host,
         port,
         ...(user === undefined ? {} : { user }),

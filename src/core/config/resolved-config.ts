@@ -1,8 +1,14 @@
 import type { LogFormat, LogLevel, Mode, OutputFormat, SslMode } from './modes.js';
 
+/** What a target is: a PostgreSQL server, or the admin console of a PgBouncer. */
+export const TARGET_KINDS = ['postgresql', 'pgbouncer'] as const;
+export type TargetKind = (typeof TARGET_KINDS)[number];
+
 /** A monitored server with every default applied and its password read. */
 export interface ResolvedTarget {
   readonly name: string;
+  /** Chooses the connector and which collectors run on it. */
+  readonly kind: TargetKind;
   readonly host: string;
   readonly port: number;
   readonly user?: string;
@@ -31,6 +37,24 @@ export interface ResolvedCollectorSettings {
   readonly intervalMs?: number;
   readonly statementTimeoutMs?: number;
   readonly timeoutMs?: number;
+  /** Datastore history, days. */
+  readonly retentionDays?: number;
+}
+
+/** The history datastore as configured. */
+export interface ResolvedDatastore {
+  /** PostgreSQL URL, or `embedded`. */
+  readonly url?: string;
+  readonly passwordFile?: string;
+  readonly secretFile?: string;
+  readonly maxConnections: number;
+  readonly owner: string;
+  readonly bufferRows: number;
+  readonly spoolDir?: string;
+  readonly spoolMaxMb: number;
+  readonly dataDir?: string;
+  /** How often connections and probe settings are re-read, ms. */
+  readonly refresh: number;
 }
 
 /** The validated, immutable configuration the CLI runs with. */
@@ -42,7 +66,11 @@ export interface ResolvedConfig {
   /** True when nothing named a target: the CLI may offer the embedded demo server. */
   readonly noTargetConfigured: boolean;
   readonly collectors: Readonly<Record<string, ResolvedCollectorSettings>>;
-  readonly output?: { readonly format: OutputFormat; readonly path: string };
+  readonly output?: {
+    readonly format: OutputFormat;
+    readonly path: string;
+    readonly spoolDir?: string;
+  };
   readonly export: {
     readonly timeoutMs: number;
     readonly queueSize: number;
@@ -50,7 +78,7 @@ export interface ResolvedConfig {
     readonly retryInitialMs: number;
     readonly retryMaxMs: number;
   };
-  readonly datastore?: { readonly url?: string; readonly maxConnections: number };
+  readonly datastore?: ResolvedDatastore;
   readonly log: { readonly level: LogLevel; readonly format: LogFormat };
   readonly shutdownTimeoutMs: number;
 }
