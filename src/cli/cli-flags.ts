@@ -9,6 +9,7 @@ export interface CliFlags {
   readonly interval?: string;
   readonly output?: string;
   readonly outputFile?: string;
+  readonly spoolDir?: string;
   readonly logLevel?: string;
   readonly logFormat?: string;
 }
@@ -21,10 +22,15 @@ export function flagsToRawConfig(flags: CliFlags): RawConfig {
   if (flags.target !== undefined && flags.target.length > 0) {
     raw.targets = flags.target.map((url) => ({ url }));
   }
-  if (flags.output !== undefined || flags.outputFile !== undefined) {
+  if (
+    flags.output !== undefined ||
+    flags.outputFile !== undefined ||
+    flags.spoolDir !== undefined
+  ) {
     raw.output = {
       ...(flags.output === undefined ? {} : { format: flags.output }),
       ...(flags.outputFile === undefined ? {} : { path: flags.outputFile }),
+      ...(flags.spoolDir === undefined ? {} : { spoolDir: flags.spoolDir }),
     };
   }
   if (flags.logLevel !== undefined || flags.logFormat !== undefined) {

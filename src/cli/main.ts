@@ -1,15 +1,26 @@
 #!/usr/bin/env node
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { redact } from '../core/redact.js';
+import { redact, registerSecret } from '../core/redact.js';
 import { LOG_FORMATS, LOG_LEVELS, MODES, OUTPUT_FORMATS } from '../core/config/modes.js';
 import type { CliFlags } from './cli-flags.js';
 import { EXIT_USAGE } from './exit-codes.js';
+import { collectorsCommand } from './collectors-command.js';
+import { connectionsCommandModule } from './connections-command.js';
+import { encryptPasswordCommandModule } from './encrypt-password-command.js';
+import { loadCommandModule } from './load-command.js';
+import { gcCommand, migrateCommand } from './datastore-commands.js';
 import { runCommand } from './run-command.js';
 import { validateCommand } from './validate-command.js';
 import { VERSION } from './version.js';
 
 const argv = hideBin(process.argv);
+// Passwords are read from stdin only; one typed on the command line anyway must not be echoed
+// back by a usage error.
+argv.forEach((arg, i) => {
+  if (/^--?password$/.test(arg)) registerSecret(argv[i + 1]);
+  else if (arg.startsWith('--password=')) registerSecret(arg.slice('--password='.length));
+});
 
 await yargs(argv)
   .scriptName('pgquerylens')
@@ -40,9 +51,13 @@ await yargs(argv)
   .option('output', {
     type: 'string',
     choices: OUTPUT_FORMATS,
-    describe: 'Also write each batch as JSON lines or a short summary',
+    describe: 'Also write each batch as JSON lines, a short summary, or files (store-and-forward)',
   })
   .option('output-file', { type: 'string', describe: 'File for --output instead of stdout' })
+  .option('spool-dir', {
+    type: 'string',
+    describe: 'With --output=file: directory of rotated .ndjson.gz batches for `pgquerylens load`',
+  })
   .option('log-level', { type: 'string', choices: LOG_LEVELS })
   .option('log-format', {
     type: 'string',
@@ -60,6 +75,38 @@ await yargs(argv)
       process.exitCode = validateCommand(args as CliFlags, process.env);
     },
   )
+  .command(
+    'migrate',
+    'Create or upgrade the history datastore schema (datastore.url), then exit',
+    {},
+    async (args) => {
+      process.exitCode = await migrateCommand(args as CliFlags, process.env);
+    },
+  )
+  .command(
+    'gc',
+    "Drop datastore partitions older than each probe's retention now (the daemon does it daily)",
+    {},
+    async (args) => {
+      process.exitCode = await gcCommand(args as CliFlags, process.env);
+    },
+  )
+  .command(
+    'collectors',
+    'List every probe with scope, interval, retention, minimum version and requirements',
+    (y) =>
+      y.option('format', {
+        type: 'string',
+        choices: ['text', 'json', 'markdown'] as const,
+        default: 'text' as const,
+      }),
+    (args) => {
+      process.exitCode = collectorsCommand(args.format);
+    },
+  )
+  .command(connectionsCommandModule)
+  .command(encryptPasswordCommandModule)
+  .command(loadCommandModule)
   .example('$0', 'No configuration: run against an embedded PostgreSQL with a demo workload')
   .example(
     '$0 --target postgres://monitor@db1:5432/postgres --once --output=json',

@@ -1,10 +1,13 @@
 import { PgTargetConnector } from '../collectors/connection/pg-target-connector.js';
 import { builtinCollectors } from '../collectors/builtin-collectors.js';
+import { PgBouncerConnector } from '../collectors/pgbouncer/pgbouncer-connector.js';
 import type { ResolvedConfig } from '../core/config/resolved-config.js';
-import { errorMessage } from '../core/errors.js';
+import { ConfigError, errorMessage, formatConfigIssue } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { CliFlags } from './cli-flags.js';
-import { buildAdapters } from './build-adapters.js';
+import { DatastoreAdapter } from '../adapters/datastore/datastore-adapter.js';
+import type { ExportAdapter } from '../core/export-adapter.js';
+import { buildAdapters, type BuiltAdapters } from './build-adapters.js';
 import { CollectorApp } from './collector-app.js';
 import { DemoWorkload } from './embedded/demo-workload.js';
 import { EmbeddedServer } from './embedded/embedded-server.js';
@@ -62,11 +65,28 @@ export async function runCommand(flags: CliFlags, env: NodeJS.ProcessEnv): Promi
       }
     }
 
+    let built: BuiltAdapters;
+    try {
+      built = await buildAdapters(config, logger);
+    } catch (err) {
+      if (err instanceof ConfigError) {
+        for (const issue of err.issues)
+          process.stderr.write(`config error: ${formatConfigIssue(issue)}\n`);
+        await stopDemo(demo);
+        return EXIT_USAGE;
+      }
+      logger.error('could not set up the exporters', { err: errorMessage(err) });
+      await stopDemo(demo);
+      return EXIT_RUNTIME_FAILURE;
+    }
     const app = new CollectorApp({
       config,
       registry: builtinCollectors(),
-      adapters: buildAdapters(config, logger),
-      connect: (target) => new PgTargetConnector(target, logger),
+      adapters: built.adapters,
+      connect: (target) =>
+        target.kind === 'pgbouncer'
+          ? new PgBouncerConnector(target, logger)
+          : new PgTargetConnector(target, logger),
       logger,
       version: VERSION,
     });
@@ -85,6 +105,7 @@ export async function runCommand(flags: CliFlags, env: NodeJS.ProcessEnv): Promi
     }
     try {
       await app.stop();
+      await built.close();
       await stopDemo(demo);
     } catch (err) {
       logger.error('shutdown failed', { err: errorMessage(err) });
@@ -94,6 +115,7 @@ export async function runCommand(flags: CliFlags, env: NodeJS.ProcessEnv): Promi
     logger.info('stopped', {
       maxRssMb: maxRssMb(),
       export: stats.export,
+      ...historyStats(built.adapters),
       ...(stats.scheduler === undefined
         ? {}
         : { runs: stats.scheduler.runs, skippedRuns: stats.scheduler.skipped }),
@@ -153,4 +175,10 @@ async function stopDemo(demo: Demo | undefined): Promise<void> {
 /** Peak resident memory of this process so far, MB; logged so operators can size limits. */
 function maxRssMb(): number {
   return Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10;
+}
+
+/** The datastore's own counters: its export() only buffers, so the lanes cannot see writes. */
+function historyStats(adapters: readonly ExportAdapter[]): Record<string, unknown> {
+  const history = adapters.find((a): a is DatastoreAdapter => a instanceof DatastoreAdapter);
+  return history === undefined ? {} : { datastore: history.stats };
 }

@@ -61,7 +61,9 @@ export class DatastoreWriter {
     this.partitions = new PartitionManager(options.pool);
   }
 
-  async write(batches: readonly PendingBatch[]): Promise<WriteResult> {
+  async write(given: readonly PendingBatch[]): Promise<WriteResult> {
+    // The same batch twice in one write (a file loaded twice) is stored once, like across writes.
+    const batches = [...new Map(given.map((b) => [b.id, b])).values()];
     let unknownSamples = 0;
     for (const batch of batches) {
       for (const sample of batch.probes) {
@@ -122,7 +124,7 @@ export class DatastoreWriter {
       await client.query('COMMIT');
       return {
         rows,
-        duplicateBatches: batches.length - freshIds.size,
+        duplicateBatches: given.length - freshIds.size,
         unchangedSamples,
         coercedValues,
         unknownSamples,

@@ -5,6 +5,7 @@ import { LineWriter } from './line-writer.js';
 
 /** A few human-readable lines per batch: what `npm start` shows a newcomer. */
 export class SummaryAdapter implements ExportAdapter {
+  readonly #reportedUnavailable = new Set<string>();
   readonly name = 'summary';
   readonly #writer: LineWriter;
 
@@ -13,7 +14,7 @@ export class SummaryAdapter implements ExportAdapter {
   }
 
   async export(batch: UnifiedMetrics, signal: AbortSignal): Promise<void> {
-    for (const line of formatSummary(batch)) {
+    for (const line of formatSummary(batch, this.#reportedUnavailable)) {
       await this.#writer.write(line, signal);
     }
   }
@@ -28,29 +29,47 @@ export class SummaryAdapter implements ExportAdapter {
 }
 
 /** The lines printed for one batch. */
-export function formatSummary(batch: UnifiedMetrics): string[] {
+export function formatSummary(
+  batch: UnifiedMetrics,
+  reportedUnavailable: Set<string> = new Set(),
+): string[] {
   const time = batch.metadata.finishedAt.slice(11, 19);
   const version = batch.server.version === undefined ? '' : ` PostgreSQL ${batch.server.version}`;
-  const ok = batch.metadata.collectors.filter((c) => c.success).length;
+  const statuses = batch.metadata.collectors;
+  const ok = statuses.filter((c) => c.success).length;
+  const unavailable = statuses.filter((c) => c.unavailable === true);
+  const failed = statuses.length - ok - unavailable.length;
+  const rows = batch.probes.reduce((n, p) => n + p.rows.length, 0);
   const lines = [
-    `${time} ${batch.target.name}${version}: ${ok}/${batch.metadata.collectors.length} collector runs ok`,
+    `${time} ${batch.target.name}${version}: ${ok}/${statuses.length} collector runs ok` +
+      (unavailable.length > 0 ? `, ${unavailable.length} unavailable` : '') +
+      (failed > 0 ? `, ${failed} failed` : '') +
+      `; ${rows} rows from ${batch.probes.length} samples`,
   ];
   if (batch.metadata.error !== undefined) {
     lines.push(`  unreachable: ${batch.metadata.error}`);
   }
-  for (const status of batch.metadata.collectors) {
-    if (!status.success) {
-      const where = status.database === undefined ? '' : ` [${status.database}]`;
+  for (const status of statuses) {
+    const where = status.database === undefined ? '' : ` [${status.database}]`;
+    if (status.unavailable === true) {
+      // A property of the server, not news: said once per target and collector.
+      const key = `${batch.target.name}/${status.collector}`;
+      if (reportedUnavailable.has(key)) continue;
+      reportedUnavailable.add(key);
+      lines.push(`  ${status.collector}${where} unavailable: ${status.error ?? 'unknown reason'}`);
+    } else if (!status.success) {
       lines.push(`  ${status.collector}${where} failed: ${status.error ?? 'unknown error'}`);
     }
   }
   for (const probe of batch.probes) {
-    lines.push(`  ${describeProbe(probe)}`);
+    const line = describeProbe(probe);
+    if (line !== undefined) lines.push(`  ${line}`);
   }
   return lines;
 }
 
-function describeProbe(probe: ProbeSample): string {
+/** A line for the probes people read at a glance; the rest are counted in the header. */
+function describeProbe(probe: ProbeSample): string | undefined {
   const where = probe.database === undefined ? '' : ` [${probe.database}]`;
   const head = `${probe.probe}${where}: ${probe.rows.length} row${probe.rows.length === 1 ? '' : 's'}`;
   switch (probe.probe) {
@@ -72,7 +91,7 @@ function describeProbe(probe: ProbeSample): string {
       return `${head}, sessions: ${parts.join(', ') || 'none'}`;
     }
     default:
-      return head;
+      return undefined;
   }
 }
 

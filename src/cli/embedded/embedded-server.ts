@@ -1,19 +1,25 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chown, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { rmSync } from 'node:fs';
+import { chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Logger } from '../../core/logger.js';
 import { binariesReachableBy, resolveBinaries } from './binaries.js';
 import { unprivilegedUser, type OsUser } from './os-user.js';
+import { reachableBy } from './reachable-by.js';
 
 export interface EmbeddedServerOptions {
   readonly logger: Logger;
   /** Extra `-c name=value` settings. */
   readonly settings?: Readonly<Record<string, string>>;
   readonly env?: NodeJS.ProcessEnv;
+  /**
+   * Keep the server's data here across runs (the embedded datastore). Without it the data
+   * lives in a temporary directory removed at stop.
+   */
+  readonly dataDir?: string;
 }
 
 const SUPERUSER = 'postgres';
@@ -27,6 +33,7 @@ export class EmbeddedServer {
   readonly password: string;
   readonly major: number;
   readonly #dir: string;
+  readonly #persistent: boolean;
   readonly #child: ChildProcess;
   readonly #logger: Logger;
   readonly #exitHook: () => void;
@@ -37,6 +44,7 @@ export class EmbeddedServer {
     password: string;
     major: number;
     dir: string;
+    persistent: boolean;
     child: ChildProcess;
     logger: Logger;
   }) {
@@ -44,12 +52,13 @@ export class EmbeddedServer {
     this.password = args.password;
     this.major = args.major;
     this.#dir = args.dir;
+    this.#persistent = args.persistent;
     this.#child = args.child;
     this.#logger = args.logger;
     // If the process dies without stop(), leave no server or data behind.
     this.#exitHook = () => {
-      this.#child.kill('SIGQUIT');
-      rmSync(this.#dir, { recursive: true, force: true });
+      this.#child.kill(this.#persistent ? 'SIGINT' : 'SIGQUIT');
+      if (!this.#persistent) rmSync(this.#dir, { recursive: true, force: true });
     };
     process.on('exit', this.#exitHook);
   }
@@ -62,7 +71,12 @@ export class EmbeddedServer {
   static async start(options: EmbeddedServerOptions): Promise<EmbeddedServer> {
     const logger = options.logger;
     let binaries = await resolveBinaries(options.env);
-    const dir = await mkdtemp(path.join(tmpdir(), 'pgquerylens-pg-'));
+    const persistent = options.dataDir !== undefined;
+    const dir =
+      options.dataDir === undefined
+        ? await mkdtemp(path.join(tmpdir(), 'pgquerylens-pg-'))
+        : path.resolve(options.dataDir);
+    if (persistent) await mkdir(dir, { recursive: true, mode: 0o700 });
     try {
       const runAs = process.getuid?.() === 0 ? await unprivilegedUser() : undefined;
       if (runAs !== undefined) {
@@ -71,27 +85,42 @@ export class EmbeddedServer {
           '-' +
           (await binariesVersion(binaries.nativeDir));
         binaries = await binariesReachableBy(binaries, version);
+        // The directory itself is handed over below; its ancestors must already let the user in.
+        if (persistent && !(await reachableBy(path.dirname(dir), runAs))) {
+          throw new Error(
+            `the embedded server runs as ${runAs.name} (PostgreSQL refuses root), which cannot reach ${dir}; ` +
+              'set datastore.dataDir to a directory it can traverse, e.g. /var/lib/pgquerylens/datastore',
+          );
+        }
         await chown(dir, runAs.uid, runAs.gid);
       }
-      const password = randomBytes(18).toString('base64url');
-      const pwfile = path.join(dir, 'pwfile');
-      await writeFile(pwfile, `${password}\n`, { mode: 0o600 });
-      if (runAs !== undefined) await chown(pwfile, runAs.uid, runAs.gid);
       const data = path.join(dir, 'data');
-      await run(
-        binaries.initdb,
-        [
-          `--pgdata=${data}`,
-          `--username=${SUPERUSER}`,
-          `--pwfile=${pwfile}`,
-          '--auth=scram-sha-256',
-          '--encoding=UTF8',
-          '--locale=C',
-          '--no-sync',
-        ],
-        runAs,
-      );
-      await rm(pwfile, { force: true });
+      // A kept server keeps its password beside its data (0600), for the next start.
+      const passwordPath = path.join(dir, 'superuser-password');
+      const initialised = persistent && existsSync(path.join(data, 'PG_VERSION'));
+      const password = initialised
+        ? (await readFile(passwordPath, 'utf8')).trim()
+        : randomBytes(18).toString('base64url');
+      if (!initialised) {
+        const pwfile = path.join(dir, 'pwfile');
+        await writeFile(pwfile, `${password}\n`, { mode: 0o600 });
+        if (runAs !== undefined) await chown(pwfile, runAs.uid, runAs.gid);
+        await run(
+          binaries.initdb,
+          [
+            `--pgdata=${data}`,
+            `--username=${SUPERUSER}`,
+            `--pwfile=${pwfile}`,
+            '--auth=scram-sha-256',
+            '--encoding=UTF8',
+            '--locale=C',
+            ...(persistent ? [] : ['--no-sync']),
+          ],
+          runAs,
+        );
+        await rm(pwfile, { force: true });
+        if (persistent) await writeFile(passwordPath, `${password}\n`, { mode: 0o600 });
+      }
       const major = Number((await readFile(path.join(data, 'PG_VERSION'), 'utf8')).trim());
       const settings: Record<string, string> = {
         listen_addresses: '127.0.0.1',
@@ -104,19 +133,17 @@ export class EmbeddedServer {
         // tests show the replication probes with real rows.
         wal_level: 'logical',
         ...(major >= 14 ? { track_wal_io_timing: 'on' } : {}),
-        // A throwaway server: durability only costs time.
-        fsync: 'off',
-        synchronous_commit: 'off',
-        full_page_writes: 'off',
+        // A throwaway server: durability only costs time. A kept one (the datastore) keeps it.
+        ...(persistent ? {} : { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' }),
         ...(major >= 14 ? { compute_query_id: 'on' } : {}),
         ...options.settings,
       };
       const { child, port } = await launch(binaries.postgres, data, settings, runAs, logger);
-      const server = new EmbeddedServer({ port, password, major, dir, child, logger });
+      const server = new EmbeddedServer({ port, password, major, dir, persistent, child, logger });
       logger.info('embedded PostgreSQL started', { port, major, dataDir: data });
       return server;
     } catch (err) {
-      await rm(dir, { recursive: true, force: true });
+      if (!persistent) await rm(dir, { recursive: true, force: true });
       throw err;
     }
   }
@@ -132,6 +159,10 @@ export class EmbeddedServer {
       const timer = setTimeout(() => this.#child.kill('SIGKILL'), 10_000);
       await exited;
       clearTimeout(timer);
+    }
+    if (this.#persistent) {
+      this.#logger.info('embedded PostgreSQL stopped; data kept', { dataDir: this.#dir });
+      return;
     }
     await rm(this.#dir, { recursive: true, force: true });
     this.#logger.info('embedded PostgreSQL stopped and its data removed');

@@ -29,6 +29,8 @@ export const ENV_BINDINGS: Readonly<Record<string, EnvBinding>> = {
     kind: 'number',
   },
   PGQUERYLENS_DATASTORE_URL: { path: ['datastore', 'url'], kind: 'string', secret: true },
+  PGQUERYLENS_DATASTORE_SPOOL_DIR: { path: ['datastore', 'spoolDir'], kind: 'string' },
+  PGQUERYLENS_SECRET_FILE: { path: ['datastore', 'secretFile'], kind: 'string' },
   PGQUERYLENS_SHUTDOWN_TIMEOUT: { path: ['shutdownTimeout'], kind: 'string' },
 };
 
@@ -77,7 +79,9 @@ export function envOverrides(
     if (value === undefined) {
       continue;
     }
-    if (binding.secret) {
+    // A URL is secret for the password it may hold; the keyword `embedded` holds none, and
+    // masking it would garble every path and message that contains the word.
+    if (binding.secret && value !== 'embedded') {
       registerSecret(value);
     }
     switch (binding.kind) {

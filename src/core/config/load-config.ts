@@ -97,6 +97,9 @@ export function loadConfig(input: LoadConfigInput): ResolvedConfig {
           ...(c.interval === undefined ? {} : { intervalMs: c.interval }),
           ...(c.statementTimeout === undefined ? {} : { statementTimeoutMs: c.statementTimeout }),
           ...(c.timeout === undefined ? {} : { timeoutMs: c.timeout }),
+          ...(c.retention === undefined
+            ? {}
+            : { retentionDays: Math.ceil(c.retention / 86_400_000) }),
         },
       ]),
     ),

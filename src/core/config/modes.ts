@@ -18,5 +18,5 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export const LOG_FORMATS = ['json', 'text'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
-export const OUTPUT_FORMATS = ['json', 'summary'] as const;
+export const OUTPUT_FORMATS = ['json', 'summary', 'file'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
