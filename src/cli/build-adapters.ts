@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import type { ResolvedConfig } from '../core/config/resolved-config.js';
 import type { ExportAdapter } from '../core/export-adapter.js';
 import type { Logger } from '../core/logger.js';
@@ -16,6 +17,7 @@ export async function buildAdapters(
 ): Promise<BuiltAdapters> {
   const adapters: ExportAdapter[] = [];
   const closers: (() => Promise<void>)[] = [];
+  let datastorePool: pg.Pool | undefined;
   const output = config.output;
   if (output !== undefined) {
     adapters.push(
@@ -31,6 +33,7 @@ export async function buildAdapters(
     const history = await createDatastoreExport(config, datastore, logger);
     adapters.push(history.adapter);
     closers.push(history.close);
+    datastorePool = history.pool;
   }
   if (adapters.every((a) => a.name === 'datastore')) {
     logger.warn(
@@ -43,6 +46,7 @@ export async function buildAdapters(
   }
   return {
     adapters,
+    ...(datastorePool === undefined ? {} : { datastorePool }),
     close: async () => {
       for (const close of closers) await close();
     },
@@ -52,5 +56,7 @@ export async function buildAdapters(
 /** The run's adapters and what to release after they shut down. */
 export interface BuiltAdapters {
   readonly adapters: ExportAdapter[];
+  /** Set when a datastore is configured: stored connections and probe settings are read there. */
+  readonly datastorePool?: pg.Pool;
   readonly close: () => Promise<void>;
 }

@@ -1,4 +1,4 @@
-import type { Collector } from '../core/collector.js';
+import type { Collector, CollectorDefinition } from '../core/collector.js';
 import type { CollectorRegistry } from '../core/collector-registry.js';
 import { CollectionRunner, type CollectorRunSettings } from '../core/collection-runner.js';
 import type { ResolvedConfig, ResolvedTarget } from '../core/config/resolved-config.js';
@@ -6,7 +6,7 @@ import { errorMessage } from '../core/errors.js';
 import type { ExportAdapter } from '../core/export-adapter.js';
 import { ExportManager } from '../core/export-manager.js';
 import type { Logger } from '../core/logger.js';
-import { Scheduler, type ScheduleEntry } from '../core/scheduler.js';
+import { Scheduler } from '../core/scheduler.js';
 import type { TargetConnector } from '../core/target-connector.js';
 
 export interface CollectorAppDeps {
@@ -25,20 +25,34 @@ export interface OnceResult {
   readonly unreachable: number;
 }
 
-/** Wires targets, collectors, the scheduler and the export manager together. */
+/** Per-target probe settings from outside the configuration file (the datastore's probe_configs). */
+export interface ProbeOverride {
+  readonly enabled?: boolean;
+  readonly intervalMs?: number;
+}
+
+/** The override for a probe on a target, if any. */
+export type ProbeOverrides = (target: string, collector: string) => ProbeOverride | undefined;
+
+/**
+ * Wires targets, collectors, the scheduler and the export manager together. Targets and probe
+ * settings may change while it runs (the datastore's connections and probe_configs).
+ */
 export class CollectorApp {
   readonly exportManager: ExportManager;
   readonly #deps: CollectorAppDeps;
-  readonly #collectors: Collector[];
+  readonly #registered: readonly CollectorDefinition[];
+  readonly #targets = new Map<string, ResolvedTarget>();
   readonly #connectors = new Map<string, TargetConnector>();
   readonly #runners = new Map<string, CollectionRunner>();
+  #overrides: ProbeOverrides = () => undefined;
   #scheduler: Scheduler | undefined;
   #stopped = false;
 
   constructor(deps: CollectorAppDeps) {
     this.#deps = deps;
     const { config } = deps;
-    this.#collectors = deps.registry.enabled(config.collectors);
+    this.#registered = deps.registry.list();
     this.exportManager = new ExportManager(deps.adapters, {
       exportTimeoutMs: config.export.timeoutMs,
       queueSize: config.export.queueSize,
@@ -47,31 +61,45 @@ export class CollectorApp {
       logger: deps.logger,
     });
     for (const target of config.targets) {
-      const connector = deps.connect(target);
-      this.#connectors.set(target.name, connector);
-      this.#runners.set(
-        target.name,
-        new CollectionRunner({
-          target: {
-            name: target.name,
-            host: target.host,
-            port: target.port,
-            labels: target.labels,
-          },
-          connector,
-          collectors: this.#collectorsFor(target),
-          settings: (name) => this.#runSettings(target, name),
-          collectorVersion: deps.version,
-          logger: deps.logger.child({ target: target.name }),
-          connectDeadlineMs: target.connectTimeoutMs + target.statementTimeoutMs + 1_000,
-        }),
-      );
+      this.#addRunner(target);
     }
   }
 
-  /** Effective cadence of a collector: its own setting, its declared default, or the base. */
-  intervalOf(collector: Collector): number {
+  /** Names of the targets collected now. */
+  get targetNames(): string[] {
+    return [...this.#targets.keys()];
+  }
+
+  /**
+   * Adds a target, or replaces one whose settings changed (its connections are closed and
+   * reopened). Returns false when nothing changed.
+   */
+  async upsertTarget(target: ResolvedTarget): Promise<boolean> {
+    const current = this.#targets.get(target.name);
+    if (current !== undefined && JSON.stringify(current) === JSON.stringify(target)) return false;
+    if (current !== undefined) await this.#dropRunner(target.name);
+    this.#addRunner(target);
+    this.#reschedule(target.name);
+    return true;
+  }
+
+  /** Stops collecting a target and closes its connections; a run in flight is cut short. */
+  async removeTarget(name: string): Promise<void> {
+    if (!this.#targets.has(name)) return;
+    this.#scheduler?.removeTarget(name);
+    await this.#dropRunner(name);
+  }
+
+  /** Replaces the probe overrides and reschedules every target by them. */
+  setProbeOverrides(overrides: ProbeOverrides): void {
+    this.#overrides = overrides;
+    for (const name of this.#targets.keys()) this.#reschedule(name);
+  }
+
+  /** Effective cadence of a collector: override, its own setting, its default, or the base. */
+  intervalOf(collector: Collector, target?: string): number {
     return (
+      (target === undefined ? undefined : this.#overrides(target, collector.name)?.intervalMs) ??
       this.#deps.config.collectors[collector.name]?.intervalMs ??
       collector.defaultIntervalMs ??
       this.#deps.config.intervalMs
@@ -81,7 +109,12 @@ export class CollectorApp {
   /** Runs every enabled collector once on every target and exports the batches. */
   async runOnce(signal: AbortSignal = new AbortController().signal): Promise<OnceResult> {
     const batches = await Promise.all(
-      [...this.#runners.values()].map((runner) => runner.run(runner.collectorNames, signal)),
+      [...this.#runners].map(([name, runner]) =>
+        runner.run(
+          this.#enabledFor(name).map((c) => c.name),
+          signal,
+        ),
+      ),
     );
     for (const batch of batches) {
       this.exportManager.publish(batch);
@@ -94,29 +127,93 @@ export class CollectorApp {
 
   /** Starts periodic collection. */
   start(): void {
-    const entries: ScheduleEntry[] = [];
-    for (const target of this.#deps.config.targets) {
-      for (const collector of this.#collectorsFor(target)) {
-        entries.push({
-          target: target.name,
-          collector: collector.name,
-          intervalMs: this.intervalOf(collector),
-        });
-      }
-    }
     this.#scheduler = new Scheduler(
-      entries,
+      [],
       (target, collectors, signal) => this.#runGroup(target, collectors, signal),
-      {
-        logger: this.#deps.logger,
-      },
+      { logger: this.#deps.logger },
     );
     this.#scheduler.start();
+    for (const name of this.#targets.keys()) this.#reschedule(name);
+    const first = this.#targets.keys().next().value;
     this.#deps.logger.info('collecting', {
-      targets: this.#deps.config.targets.map((t) => t.name),
-      collectors: this.#collectors.map((c) => `${c.name}@${this.intervalOf(c) / 1000}s`),
+      targets: this.targetNames,
+      collectors:
+        first === undefined
+          ? []
+          : this.#enabledFor(first).map((c) => `${c.name}@${this.intervalOf(c, first) / 1000}s`),
       adapters: this.exportManager.adapterNames,
     });
+  }
+
+  #addRunner(target: ResolvedTarget): void {
+    const connector = this.#deps.connect(target);
+    this.#targets.set(target.name, target);
+    this.#connectors.set(target.name, connector);
+    this.#runners.set(
+      target.name,
+      new CollectionRunner({
+        target: {
+          name: target.name,
+          host: target.host,
+          port: target.port,
+          labels: target.labels,
+        },
+        connector,
+        collectors: this.#kindCollectors(target),
+        settings: (name) => this.#runSettings(target, name),
+        collectorVersion: this.#deps.version,
+        logger: this.#deps.logger.child({ target: target.name }),
+        connectDeadlineMs: target.connectTimeoutMs + target.statementTimeoutMs + 1_000,
+      }),
+    );
+  }
+
+  async #dropRunner(name: string): Promise<void> {
+    const connector = this.#connectors.get(name);
+    this.#targets.delete(name);
+    this.#connectors.delete(name);
+    this.#runners.delete(name);
+    await connector?.close().catch((err: unknown) =>
+      this.#deps.logger.warn('closing connections failed', {
+        target: name,
+        err: errorMessage(err),
+      }),
+    );
+  }
+
+  #reschedule(name: string): void {
+    if (this.#scheduler === undefined || this.#stopped) return;
+    this.#scheduler.setTarget(
+      name,
+      this.#enabledFor(name).map((collector) => ({
+        target: name,
+        collector: collector.name,
+        intervalMs: this.intervalOf(collector, name),
+      })),
+    );
+  }
+
+  /** Collectors that read this kind of target (a PgBouncer has no pg_* views). */
+  #kindCollectors(target: ResolvedTarget): Collector[] {
+    return this.#registered
+      .map((d) => d.collector)
+      .filter((c) => (c.targetKind ?? 'postgresql') === target.kind);
+  }
+
+  /** Collectors enabled on a target: override, then configuration, then the default. */
+  #enabledFor(name: string): Collector[] {
+    const target = this.#targets.get(name);
+    if (target === undefined) return [];
+    const enabledByDefault = new Map(
+      this.#registered.map((d) => [d.collector.name, d.enabledByDefault]),
+    );
+    return this.#kindCollectors(target).filter(
+      (c) =>
+        this.#overrides(name, c.name)?.enabled ??
+        this.#deps.config.collectors[c.name]?.enabled ??
+        enabledByDefault.get(c.name) ??
+        false,
+    );
   }
 
   /**
@@ -159,17 +256,14 @@ export class CollectorApp {
     this.exportManager.publish(batch);
   }
 
-  /** The enabled collectors that read this kind of target (a PgBouncer has no pg_* views). */
-  #collectorsFor(target: ResolvedTarget): Collector[] {
-    return this.#collectors.filter((c) => (c.targetKind ?? 'postgresql') === target.kind);
-  }
-
   #runSettings(target: ResolvedTarget, collector: string): CollectorRunSettings {
     const own = this.#deps.config.collectors[collector];
     const statementTimeoutMs = own?.statementTimeoutMs ?? target.statementTimeoutMs;
-    const definition = this.#collectors.find((c) => c.name === collector);
+    const definition = this.#registered.find((d) => d.collector.name === collector)?.collector;
     const intervalMs =
-      definition === undefined ? this.#deps.config.intervalMs : this.intervalOf(definition);
+      definition === undefined
+        ? this.#deps.config.intervalMs
+        : this.intervalOf(definition, target.name);
     // A run may take its interval (capped at a minute) but never less than one full query.
     const deadlineMs =
       own?.timeoutMs ?? Math.max(statementTimeoutMs + 5_000, Math.min(intervalMs, 60_000));

@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import { MemoryBatchBuffer, type BatchBuffer } from '../adapters/datastore/batch-buffer.js';
 import { DatastoreAdapter } from '../adapters/datastore/datastore-adapter.js';
 import { DatastoreMaintenance } from '../adapters/datastore/datastore-maintenance.js';
@@ -10,6 +11,8 @@ import { openDatastore } from './open-datastore.js';
 /** The datastore adapter and what to stop after it shut down. */
 export interface DatastoreExport {
   readonly adapter: DatastoreAdapter;
+  /** The datastore's pool, also read for stored connections; ended by the adapter's shutdown. */
+  readonly pool: pg.Pool;
   readonly close: () => Promise<void>;
 }
 
@@ -50,6 +53,7 @@ export async function createDatastoreExport(
   adapter.start();
   return {
     adapter,
+    pool: opened.pool,
     close: async () => {
       maintenance?.stop();
       await opened.close();

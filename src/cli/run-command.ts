@@ -3,11 +3,13 @@ import { builtinCollectors } from '../collectors/builtin-collectors.js';
 import { PgBouncerConnector } from '../collectors/pgbouncer/pgbouncer-connector.js';
 import type { ResolvedConfig } from '../core/config/resolved-config.js';
 import { ConfigError, errorMessage, formatConfigIssue } from '../core/errors.js';
+import { redact } from '../core/redact.js';
 import type { Logger } from '../core/logger.js';
 import type { CliFlags } from './cli-flags.js';
 import { DatastoreAdapter } from '../adapters/datastore/datastore-adapter.js';
 import type { ExportAdapter } from '../core/export-adapter.js';
 import { buildAdapters, type BuiltAdapters } from './build-adapters.js';
+import { DatastoreTargetSync } from './datastore-target-sync.js';
 import { CollectorApp } from './collector-app.js';
 import { DemoWorkload } from './embedded/demo-workload.js';
 import { EmbeddedServer } from './embedded/embedded-server.js';
@@ -29,7 +31,8 @@ export async function runCommand(flags: CliFlags, env: NodeJS.ProcessEnv): Promi
   if (config === undefined) {
     return EXIT_USAGE;
   }
-  const wantsDemo = config.noTargetConfigured;
+  // With a datastore, targets may all come from its connections table.
+  const wantsDemo = config.noTargetConfigured && config.datastore?.url === undefined;
   if (wantsDemo && (configPathOf(flags, env) !== undefined || config.mode === 'nri')) {
     process.stderr.write(
       'config error: targets: no target configured (set targets in the file, --target, ' +
@@ -91,8 +94,25 @@ export async function runCommand(flags: CliFlags, env: NodeJS.ProcessEnv): Promi
       version: VERSION,
     });
 
+    const sync =
+      built.datastorePool === undefined
+        ? undefined
+        : new DatastoreTargetSync({ pool: built.datastorePool, config, app, logger });
+    if (sync !== undefined) {
+      try {
+        await sync.refresh();
+      } catch (err) {
+        logger.warn('could not read connections from the datastore yet; retrying', {
+          err: redact(errorMessage(err)),
+        });
+      }
+      if (flags.once !== true) sync.start(config.datastore?.refresh ?? 120_000);
+    }
     let code: number = EXIT_OK;
-    if (flags.once === true) {
+    if (flags.once === true && app.targetNames.length === 0) {
+      logger.error('nothing to collect: no configured target and none stored in the datastore');
+      code = EXIT_RUNTIME_FAILURE;
+    } else if (flags.once === true) {
       const result = await Promise.race([app.runOnce(), stop.requested.then(() => undefined)]);
       if (result !== undefined) {
         logger.info('run complete', { ...result, maxRssMb: maxRssMb() });
@@ -104,6 +124,7 @@ export async function runCommand(flags: CliFlags, env: NodeJS.ProcessEnv): Promi
       await stop.requested;
     }
     try {
+      await sync?.stop();
       await app.stop();
       await built.close();
       await stopDemo(demo);

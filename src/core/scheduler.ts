@@ -31,7 +31,7 @@ export interface SchedulerStats {
 }
 
 interface EntryState {
-  readonly entry: ScheduleEntry;
+  entry: ScheduleEntry;
   nextDueAt: number;
   running: boolean;
 }
@@ -53,6 +53,7 @@ export class Scheduler {
   readonly #coalesceMs: number;
   readonly #random: () => number;
   #stopped = false;
+  #started = false;
 
   constructor(entries: readonly ScheduleEntry[], run: RunGroup, options: SchedulerOptions = {}) {
     this.#run = run;
@@ -61,17 +62,56 @@ export class Scheduler {
     this.#coalesceMs = options.coalesceMs ?? 250;
     this.#random = options.random ?? Math.random;
     for (const entry of entries) {
-      if (!(entry.intervalMs > 0)) {
-        throw new RangeError(`interval of ${entry.target}/${entry.collector} must be positive`);
-      }
+      checkInterval(entry);
       const list = this.#byTarget.get(entry.target) ?? [];
       list.push({ entry, nextDueAt: 0, running: false });
       this.#byTarget.set(entry.target, list);
     }
   }
 
+  /**
+   * Sets the entries of one target, adding the target when new: targets and their probe
+   * settings change at run time (the datastore's connections and probe_configs). A collector
+   * whose interval is unchanged keeps its turn and its running state, so nothing runs twice.
+   */
+  setTarget(target: string, entries: readonly ScheduleEntry[]): void {
+    if (entries.length === 0) {
+      this.removeTarget(target);
+      return;
+    }
+    const previous = new Map(
+      (this.#byTarget.get(target) ?? []).map((s) => [s.entry.collector, s] as const),
+    );
+    const now = Date.now();
+    const phase = Math.floor(
+      this.#random() * this.#jitterRatio * Math.min(...entries.map((e) => e.intervalMs)),
+    );
+    const states = entries.map((entry): EntryState => {
+      checkInterval(entry);
+      const old = previous.get(entry.collector);
+      if (old === undefined) return { entry, nextDueAt: now + phase, running: false };
+      // The same state object, so a run in flight clears `running` on what is scheduled.
+      if (old.entry.intervalMs !== entry.intervalMs) old.nextDueAt = now + phase;
+      old.entry = entry;
+      return old;
+    });
+    this.#byTarget.set(target, states);
+    if (this.#started) {
+      clearTimeout(this.#timers.get(target));
+      this.#arm(target);
+    }
+  }
+
+  /** Stops scheduling a target; a run of it in flight finishes. */
+  removeTarget(target: string): void {
+    clearTimeout(this.#timers.get(target));
+    this.#timers.delete(target);
+    this.#byTarget.delete(target);
+  }
+
   /** Starts the timers; the first run of each target comes after its random phase. */
   start(now = Date.now()): void {
+    this.#started = true;
     for (const [target, states] of this.#byTarget) {
       const shortest = Math.min(...states.map((s) => s.entry.intervalMs));
       const phase = Math.floor(this.#random() * this.#jitterRatio * shortest);
@@ -171,5 +211,11 @@ export class Scheduler {
     })();
     this.#inFlight.add(run);
     void run.finally(() => this.#inFlight.delete(run));
+  }
+}
+
+function checkInterval(entry: ScheduleEntry): void {
+  if (!(entry.intervalMs > 0)) {
+    throw new RangeError(`interval of ${entry.target}/${entry.collector} must be positive`);
   }
 }

@@ -125,4 +125,38 @@ describe('Scheduler', () => {
         new Scheduler([{ target: 't', collector: 'c', intervalMs: 0 }], () => Promise.resolve()),
     ).toThrow(/interval of t\/c must be positive/);
   });
+
+  it('adds, changes and removes targets while running, never running one collector twice', async () => {
+    const runs: string[] = [];
+    let concurrentSlow = 0;
+    let maxConcurrentSlow = 0;
+    const scheduler = new Scheduler(
+      [{ target: 'a', collector: 'x', intervalMs: 40 }],
+      async (target, collectors) => {
+        runs.push(`${target}:${collectors.sort().join('+')}`);
+        if (target === 'b') {
+          concurrentSlow += 1;
+          maxConcurrentSlow = Math.max(maxConcurrentSlow, concurrentSlow);
+          await sleep(120);
+          concurrentSlow -= 1;
+        }
+      },
+      { jitterRatio: 0, coalesceMs: 5 },
+    );
+    scheduler.start();
+    await sleep(100);
+    scheduler.setTarget('b', [{ target: 'b', collector: 'y', intervalMs: 30 }]);
+    await sleep(60);
+    // Mid-run, b's interval changes: the run in flight still counts, nothing overlaps.
+    scheduler.setTarget('b', [{ target: 'b', collector: 'y', intervalMs: 20 }]);
+    await sleep(200);
+    scheduler.removeTarget('a');
+    const aRunsAtRemoval = runs.filter((r) => r.startsWith('a:')).length;
+    await sleep(150);
+    await scheduler.stop(1_000);
+    expect(runs.filter((r) => r.startsWith('b:')).length).toBeGreaterThanOrEqual(2);
+    expect(maxConcurrentSlow).toBe(1);
+    expect(runs.filter((r) => r.startsWith('a:')).length).toBe(aRunsAtRemoval);
+    expect(aRunsAtRemoval).toBeGreaterThanOrEqual(2);
+  });
 });

@@ -104,4 +104,23 @@ END
 $do$;
 `,
   },
+  {
+    version: 2,
+    description: 'updated_at maintained on every change to connections and probe_configs',
+    sql: `
+-- Collectors re-read both tables periodically and act on rows whose updated_at moved; an
+-- UPDATE by hand (psql, a UI) must move it too.
+CREATE FUNCTION public.pgquerylens_touch_updated_at() RETURNS trigger
+  LANGUAGE plpgsql AS $fn$
+BEGIN
+  NEW.updated_at := now();
+  RETURN NEW;
+END
+$fn$;
+CREATE TRIGGER connections_touch BEFORE UPDATE ON public.connections
+  FOR EACH ROW EXECUTE FUNCTION public.pgquerylens_touch_updated_at();
+CREATE TRIGGER probe_configs_touch BEFORE UPDATE ON public.probe_configs
+  FOR EACH ROW EXECUTE FUNCTION public.pgquerylens_touch_updated_at();
+`,
+  },
 ];

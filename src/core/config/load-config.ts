@@ -89,6 +89,7 @@ export function loadConfig(input: LoadConfigInput): ResolvedConfig {
     intervalMs: config.interval,
     targets,
     noTargetConfigured: targets.length === 0,
+    connection: config.connection,
     collectors: Object.fromEntries(
       Object.entries(config.collectors).map(([name, c]) => [
         name,

@@ -41,6 +41,15 @@ export interface ResolvedCollectorSettings {
   readonly retentionDays?: number;
 }
 
+/** Top-level connection settings that targets inherit (each may be absent). */
+export interface ConnectionDefaults {
+  readonly maxConnections?: number;
+  readonly maxConcurrentQueries?: number;
+  readonly statementTimeout?: number;
+  readonly lockTimeout?: number;
+  readonly connectTimeout?: number;
+}
+
 /** The history datastore as configured. */
 export interface ResolvedDatastore {
   /** PostgreSQL URL, or `embedded`. */
@@ -66,6 +75,8 @@ export interface ResolvedConfig {
   /** True when nothing named a target: the CLI may offer the embedded demo server. */
   readonly noTargetConfigured: boolean;
   readonly collectors: Readonly<Record<string, ResolvedCollectorSettings>>;
+  /** Connection limits and timeouts from the top-level `connection`, for targets found later. */
+  readonly connection: ConnectionDefaults;
   readonly output?: {
     readonly format: OutputFormat;
     readonly path: string;
