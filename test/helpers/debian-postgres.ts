@@ -44,6 +44,15 @@ export function debianPostgresSkipReason(): string | undefined {
   return skipReasonFor(DEBIAN_PG_FILES);
 }
 
+/** Why the Debian PostgreSQL 15 streaming-replication suites skip here; throws when required. */
+export function debianReplicationSkipReason(): string | undefined {
+  return skipReasonFor({
+    ...DEBIAN_PG_FILES,
+    [path.join(DEBIAN_PG_BIN, 'initdb')]: 'postgresql-15',
+    [path.join(DEBIAN_PG_BIN, 'pg_basebackup')]: 'postgresql-15',
+  });
+}
+
 /** The account to run servers as: they refuse to run as root. */
 export async function serverUser(): Promise<OsUser | undefined> {
   return process.getuid?.() === 0 ? unprivilegedUser() : undefined;
@@ -83,10 +92,11 @@ export function spawnServer(
   command: string,
   args: readonly string[],
   runAs: OsUser | undefined,
+  env: Readonly<Record<string, string>> = {},
 ): { child: ChildProcess; log: () => string } {
   const child = spawn(command, args, {
     ...(runAs === undefined ? {} : { uid: runAs.uid, gid: runAs.gid }),
-    env: { ...process.env, LC_ALL: 'C' },
+    env: { ...process.env, LC_ALL: 'C', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
@@ -128,8 +138,13 @@ export async function stopProcess(child: ChildProcess, signal: NodeJS.Signals): 
   clearTimeout(timer);
 }
 
-function run(command: string, args: readonly string[], runAs: OsUser | undefined): Promise<void> {
-  const { child, log } = spawnServer(command, args, runAs);
+function run(
+  command: string,
+  args: readonly string[],
+  runAs: OsUser | undefined,
+  env: Readonly<Record<string, string>> = {},
+): Promise<void> {
+  const { child, log } = spawnServer(command, args, runAs, env);
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) =>
@@ -185,50 +200,105 @@ export class DebianPostgres {
         runAs,
       );
       await rm(pwfile, { force: true });
-      const major = Number((await readFile(path.join(data, 'PG_VERSION'), 'utf8')).trim());
-      const all: Record<string, string> = {
-        listen_addresses: '127.0.0.1',
-        unix_socket_directories: '',
-        // pg_stat_kcache must follow pg_stat_statements.
-        shared_preload_libraries: 'pg_stat_statements,pg_wait_sampling,pg_stat_kcache',
-        compute_query_id: 'on',
-        fsync: 'off',
-        synchronous_commit: 'off',
-        full_page_writes: 'off',
-        ...settings,
-      };
-      let lastError: unknown;
-      // Another process may take the free port between the probe and the bind: try a few.
-      for (let attempt = 0; attempt < 3; attempt += 1) {
-        const port = await freePort();
-        const args = ['-D', data, '-p', String(port)];
-        for (const [name, value] of Object.entries(all)) args.push('-c', `${name}=${value}`);
-        const { child, log } = spawnServer(path.join(DEBIAN_PG_BIN, 'postgres'), args, runAs);
-        try {
-          await waitUntil(
-            'Debian postgres',
-            child,
-            () => log().includes('ready to accept connections'),
-            log,
-          );
-        } catch (err) {
-          lastError = err;
-          child.kill('SIGKILL');
-          continue;
-        }
-        // If the test process dies without stop(), leave no server or data behind.
-        const exitHook = (): void => {
-          child.kill('SIGQUIT');
-          rmSync(dir, { recursive: true, force: true });
-        };
-        process.on('exit', exitHook);
-        return new DebianPostgres(port, password, major, dir, child, exitHook);
-      }
-      throw lastError instanceof Error ? lastError : new Error('Debian postgres did not start');
+      return await DebianPostgres.launch(
+        dir,
+        password,
+        settings,
+        runAs,
+        'ready to accept connections',
+      );
     } catch (err) {
       await rm(dir, { recursive: true, force: true });
       throw err;
     }
+  }
+
+  /**
+   * A streaming hot standby of `primary`, cloned with `pg_basebackup -R -S <slot>` (the
+   * physical slot must exist on the primary) and started with the same preloads as start().
+   * Its superuser password is the primary's (pg_authid replicates). initdb's pg_hba.conf
+   * already allows replication connections from 127.0.0.1.
+   */
+  static async startStandby(
+    primary: DebianPostgres,
+    slot: string,
+    settings: Readonly<Record<string, string>> = {},
+  ): Promise<DebianPostgres> {
+    const runAs = await serverUser();
+    const dir = await serverDir('pgquerylens-debian-standby-', runAs);
+    try {
+      await run(
+        path.join(DEBIAN_PG_BIN, 'pg_basebackup'),
+        [
+          `--pgdata=${path.join(dir, 'data')}`,
+          `--dbname=host=127.0.0.1 port=${primary.port} user=${SUPERUSER}`,
+          '--write-recovery-conf',
+          `--slot=${slot}`,
+          '--wal-method=stream',
+          '--checkpoint=fast',
+          '--no-sync',
+        ],
+        runAs,
+        // Not on the command line, where ps shows it; -R copies it into primary_conninfo.
+        { PGPASSWORD: primary.password },
+      );
+      return await DebianPostgres.launch(
+        dir,
+        primary.password,
+        { hot_standby: 'on', ...settings },
+        runAs,
+        'ready to accept read-only connections',
+      );
+    } catch (err) {
+      await rm(dir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  /** Starts the server on `dir`/data and waits for `readyText` in its log. */
+  private static async launch(
+    dir: string,
+    password: string,
+    settings: Readonly<Record<string, string>>,
+    runAs: OsUser | undefined,
+    readyText: string,
+  ): Promise<DebianPostgres> {
+    const data = path.join(dir, 'data');
+    const major = Number((await readFile(path.join(data, 'PG_VERSION'), 'utf8')).trim());
+    const all: Record<string, string> = {
+      listen_addresses: '127.0.0.1',
+      unix_socket_directories: '',
+      // pg_stat_kcache must follow pg_stat_statements.
+      shared_preload_libraries: 'pg_stat_statements,pg_wait_sampling,pg_stat_kcache',
+      compute_query_id: 'on',
+      fsync: 'off',
+      synchronous_commit: 'off',
+      full_page_writes: 'off',
+      ...settings,
+    };
+    let lastError: unknown;
+    // Another process may take the free port between the probe and the bind: try a few.
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const port = await freePort();
+      const args = ['-D', data, '-p', String(port)];
+      for (const [name, value] of Object.entries(all)) args.push('-c', `${name}=${value}`);
+      const { child, log } = spawnServer(path.join(DEBIAN_PG_BIN, 'postgres'), args, runAs);
+      try {
+        await waitUntil('Debian postgres', child, () => log().includes(readyText), log);
+      } catch (err) {
+        lastError = err;
+        child.kill('SIGKILL');
+        continue;
+      }
+      // If the test process dies without stop(), leave no server or data behind.
+      const exitHook = (): void => {
+        child.kill('SIGQUIT');
+        rmSync(dir, { recursive: true, force: true });
+      };
+      process.on('exit', exitHook);
+      return new DebianPostgres(port, password, major, dir, child, exitHook);
+    }
+    throw lastError instanceof Error ? lastError : new Error('Debian postgres did not start');
   }
 
   /** Fast shutdown, then removes the data directory. */
