@@ -28,5 +28,12 @@ describe('the shipped example configuration', () => {
       statementTimeoutMs: 10_000,
       databases: ['analytics'],
     });
+    expect(config.collectors.pg_settings?.retentionDays).toBe(365);
+    expect(config.datastore).toMatchObject({
+      owner: 'platform-team',
+      spoolMaxMb: 1024,
+      refresh: 120_000,
+      maxConnections: 25,
+    });
   });
 });
