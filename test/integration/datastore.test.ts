@@ -383,3 +383,37 @@ describe('datastore outages', () => {
     expect(buffer.droppedRows).toBe(8);
   });
 });
+
+describe('datastore shutdown', () => {
+  it('writes everything buffered at shutdown, over several writes', async () => {
+    const { url, pool } = await readyDatastore();
+    const adapter = new DatastoreAdapter({
+      pool,
+      schemas,
+      buffer: new MemoryBatchBuffer(1_000_000),
+      logger: silentLogger,
+      owner: 'x',
+      batchingDelayMs: 60_000, // the loop never drains on its own here
+      maxRowsPerWrite: 1,
+    });
+    adapter.start();
+    await expect.poll(() => adapter.ready, { timeout: 10_000 }).toBe(true);
+    const samples = (await realSamples(new Date())).filter((s) => s.probe === 'pg_stat_database');
+    let produced = 0;
+    for (let i = 0; i < 4; i++) {
+      const at = new Date(Date.now() - 5_000 + i * 100);
+      await adapter.export(
+        batchOf(
+          'drain',
+          samples.map((s) => ({ ...s, collectedAt: at.toISOString() })),
+          at,
+        ),
+      );
+      produced += samples.reduce((n, s) => n + s.rows.length, 0);
+    }
+    pools.splice(pools.indexOf(pool), 1); // the adapter ends it
+    await adapter.shutdown();
+    expect(adapter.stats.bufferedRows).toBe(0);
+    expect(await count(url, 'pg_stat_database')).toBe(produced);
+  });
+});

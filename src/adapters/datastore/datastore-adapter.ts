@@ -25,6 +25,8 @@ export interface DatastoreAdapterOptions {
   /** Rows per write transaction. */
   readonly maxRowsPerWrite?: number;
   readonly retry?: { readonly initialMs: number; readonly maxMs: number };
+  /** How long shutdown keeps writing what is buffered, ms (default 10 s). */
+  readonly shutdownDrainMs?: number;
   /** Hook run after the schema is ready (partition pre-creation, GC scheduling). */
   readonly onReady?: (writer: DatastoreWriter) => Promise<void>;
 }
@@ -135,8 +137,15 @@ export class DatastoreAdapter implements ExportAdapter {
     this.#stopController.abort();
     this.#wake?.();
     await this.#loop;
-    if (this.#ready && this.#opts.buffer.batches > 0) {
-      await this.#drainOnce().catch(() => undefined);
+    // Everything waiting gets one more chance, write after write, until the datastore fails or
+    // the deadline passes: a datastore back just before the stop still receives it all.
+    const deadline = Date.now() + (this.#opts.shutdownDrainMs ?? 10_000);
+    while (this.#ready && this.#opts.buffer.batches > 0 && Date.now() < deadline) {
+      try {
+        await this.#drainOnce();
+      } catch {
+        break;
+      }
     }
     const left = this.#opts.buffer.rows;
     if (left > 0) {
