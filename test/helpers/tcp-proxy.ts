@@ -33,6 +33,14 @@ export class TcpProxy {
     return u.toString();
   }
 
+  /**
+   * Sends new connections to another port of the same host (a server restarted on a new
+   * port), keeping the proxy's own port. Open connections are left as they are.
+   */
+  retarget(port: number): void {
+    this.#target.port = port;
+  }
+
   /** Accepts connections again, on the same port. */
   async up(): Promise<void> {
     if (this.#server !== undefined) return;
