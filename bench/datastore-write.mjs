@@ -416,7 +416,7 @@ ${['ours', 'copy', 'insert'].map(rowOf).join('\n')}
 
 **Ours / \`\\copy\`: ${round2(rps.ours / rps.copy)}** · **Ours / INSERT: ${round2(rps.ours / rps.insert)}** (ratios of rows/s; above 1 is faster).
 
-Ours took ${fmtInt(Math.abs(gapMs))} ms ${gapMs >= 0 ? 'more' : 'less'} than \`\\copy\` for ${fmtInt(totalRows)} rows; its Node process spent ${fmtInt(median(cpu.ours))} ms of CPU (building the COPY text of every row, which the writer finishes before the COPY starts, then streaming it). Node CPU is user + system time of this process during the write; psql's own CPU is not measured.
+Ours took ${fmtInt(Math.abs(gapMs))} ms ${gapMs >= 0 ? 'more' : 'less'} than \`\\copy\` for ${fmtInt(totalRows)} rows; its Node process spent ${fmtInt(median(cpu.ours))} ms of CPU (encoding every row as COPY text, in chunks streamed while the COPY runs). Node CPU is user + system time of this process during the write; psql's own CPU is not measured.
 ${busy ? `\n> **Warning:** the machine was busy (1-minute load average ${round2(loadBefore)} before, ${round2(loadAfter)} after, on ${os.cpus().length} CPUs). Client and server competed with other work for CPU, so absolute figures are low and the ratios are noisier than usual; CPU-heavy client work (ours, INSERT) suffers more than \`\\copy\`.\n` : ''}
 ## Method
 

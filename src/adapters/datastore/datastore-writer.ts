@@ -4,8 +4,8 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { ProbeSample } from '../../core/model/probe-sample.js';
 import type { ProbeSchema } from '../../core/probe-schema.js';
-import { copyField } from './copy-text.js';
-import { storedColumns, type StoredColumn } from './metrics-tables.js';
+import { COPY_NULL, fieldEncoder, type FieldEncoder } from './copy-text.js';
+import { RESERVED_COLUMNS, storedColumns, type StoredColumn } from './metrics-tables.js';
 import { PartitionManager } from './partitions.js';
 import { contentHash, type PendingBatch } from './pending-batch.js';
 import { ident, metricsTable } from './sql-ident.js';
@@ -31,10 +31,29 @@ export interface DatastoreWriterOptions {
   readonly owner: string;
 }
 
-interface TableLines {
-  readonly columns: StoredColumn[];
-  readonly lines: string[];
+/** How a probe's rows become COPY text, chosen once per probe. */
+interface TableCopy {
+  /** The COPY statement, every stored column in order. */
+  readonly sql: string;
+  /** Reserved columns first (`storedColumns` puts them there), filled from the sample. */
+  readonly reserved: readonly StoredColumn[];
+  /** The probe's own columns, each with the encoder of its type. */
+  readonly fields: readonly { readonly name: string; readonly encode: FieldEncoder }[];
 }
+
+/** The samples one COPY will store, encoded only while the COPY runs. */
+interface TableRows {
+  readonly copy: TableCopy;
+  readonly samples: { readonly sample: ProbeSample; readonly connectionId: number }[];
+  rows: number;
+}
+
+interface Coerced {
+  count: number;
+}
+
+/** COPY data is sent in chunks of about this many characters, so COPY sees few large writes. */
+const CHUNK_CHARS = 65_536;
 
 interface TrackedSample {
   readonly connectionId: number;
@@ -50,14 +69,16 @@ interface TrackedSample {
 export class DatastoreWriter {
   readonly #opts: DatastoreWriterOptions;
   readonly #schemas: Map<string, ProbeSchema>;
-  readonly #columns = new Map<string, StoredColumn[]>();
+  readonly #copies = new Map<string, TableCopy>();
   readonly #connectionIds = new Map<string, number>();
   readonly partitions: PartitionManager;
 
   constructor(options: DatastoreWriterOptions) {
     this.#opts = options;
     this.#schemas = new Map(options.schemas.map((s) => [s.name, s]));
-    for (const schema of options.schemas) this.#columns.set(schema.name, storedColumns(schema));
+    for (const schema of options.schemas) {
+      this.#copies.set(schema.name, tableCopy(schema.name, storedColumns(schema)));
+    }
     this.partitions = new PartitionManager(options.pool);
   }
 
@@ -86,19 +107,16 @@ export class DatastoreWriter {
         [batches.map((b) => b.id)],
       );
       const freshIds = new Set(fresh.rows.map((r) => r.batch_id));
-      const tables = new Map<string, TableLines>();
+      const tables = new Map<string, TableRows>();
       const tracked: TrackedSample[] = [];
-      let coercedValues = 0;
-      const onCoerce = (): void => {
-        coercedValues++;
-      };
+      const coerced: Coerced = { count: 0 };
       for (const batch of batches) {
         if (!freshIds.has(batch.id)) continue;
         const connectionId = ids.get(batch.target.name) ?? 0;
         for (const sample of batch.probes) {
           const schema = this.#schemas.get(sample.probe);
-          const columns = this.#columns.get(sample.probe);
-          if (schema === undefined || columns === undefined) {
+          const copy = this.#copies.get(sample.probe);
+          if (schema === undefined || copy === undefined) {
             unknownSamples++;
             continue;
           }
@@ -106,27 +124,25 @@ export class DatastoreWriter {
             tracked.push({ connectionId, sample, hash: contentHash(sample) });
             continue;
           }
-          appendLines(tables, sample, columns, connectionId, onCoerce);
+          addSample(tables, sample, copy, connectionId);
         }
       }
-      const unchangedSamples = await this.#filterUnchanged(client, tracked, tables, onCoerce);
+      const unchangedSamples = await this.#filterUnchanged(client, tracked, tables);
       let rows = 0;
-      for (const [table, { columns, lines }] of tables) {
-        if (lines.length === 0) continue;
-        rows += lines.length;
-        const stream = client.query(
-          copyFrom(
-            `COPY ${metricsTable(table)} (${columns.map((c) => ident(c.name)).join(', ')}) FROM STDIN`,
-          ),
-        );
-        await pipeline(Readable.from(chunks(lines)), stream);
+      for (const table of tables.values()) {
+        if (table.rows === 0) continue;
+        rows += table.rows;
+        // Rows are encoded chunk by chunk as the server takes them: Node encodes while the server
+        // parses, and never holds more than a few chunks.
+        const stream = client.query(copyFrom(table.copy.sql));
+        await pipeline(Readable.from(copyChunks(table, coerced)), stream);
       }
       await client.query('COMMIT');
       return {
         rows,
         duplicateBatches: given.length - freshIds.size,
         unchangedSamples,
-        coercedValues,
+        coercedValues: coerced.count,
         unknownSamples,
       };
     } catch (err) {
@@ -141,8 +157,7 @@ export class DatastoreWriter {
   async #filterUnchanged(
     client: pg.PoolClient,
     tracked: readonly TrackedSample[],
-    tables: Map<string, TableLines>,
-    onCoerce: () => void,
+    tables: Map<string, TableRows>,
   ): Promise<number> {
     let unchanged = 0;
     // Oldest first, so within one write the later sample is compared with the earlier one.
@@ -168,8 +183,8 @@ export class DatastoreWriter {
          DO UPDATE SET content_hash = EXCLUDED.content_hash, collected_at = EXCLUDED.collected_at`,
         [connectionId, sample.probe, database, hash, sample.collectedAt],
       );
-      const columns = this.#columns.get(sample.probe);
-      if (columns !== undefined) appendLines(tables, sample, columns, connectionId, onCoerce);
+      const copy = this.#copies.get(sample.probe);
+      if (copy !== undefined) addSample(tables, sample, copy, connectionId);
     }
     return unchanged;
   }
@@ -197,43 +212,75 @@ export class DatastoreWriter {
   }
 }
 
-function appendLines(
-  tables: Map<string, TableLines>,
+function tableCopy(table: string, columns: readonly StoredColumn[]): TableCopy {
+  const reserved = columns.filter((c) => (RESERVED_COLUMNS as readonly string[]).includes(c.name));
+  const own = columns.slice(reserved.length);
+  if (own.some((c) => (RESERVED_COLUMNS as readonly string[]).includes(c.name))) {
+    throw new Error(`probe ${table}: reserved columns must come first`);
+  }
+  return {
+    sql: `COPY ${metricsTable(table)} (${columns.map((c) => ident(c.name)).join(', ')}) FROM STDIN`,
+    reserved,
+    fields: own.map((c) => ({ name: c.name, encode: fieldEncoder(c.type) })),
+  };
+}
+
+const encodeText = fieldEncoder('text');
+const encodeTimestamp = fieldEncoder('timestamptz');
+
+function addSample(
+  tables: Map<string, TableRows>,
   sample: ProbeSample,
-  columns: StoredColumn[],
+  copy: TableCopy,
   connectionId: number,
-  onCoerce: () => void,
 ): void {
   let entry = tables.get(sample.probe);
   if (entry === undefined) {
-    entry = { columns, lines: [] };
+    entry = { copy, samples: [], rows: 0 };
     tables.set(sample.probe, entry);
   }
-  for (const row of sample.rows) {
-    const fields = columns.map((column) => {
-      switch (column.name) {
-        case 'connection_id':
-          return String(connectionId);
-        case 'database_name':
-          return copyField(sample.database ?? '', 'text', onCoerce);
-        case 'collected_at':
-          return copyField(sample.collectedAt, 'timestamptz', onCoerce);
-        default:
-          return copyField(row[column.name], column.type, onCoerce);
-      }
-    });
-    entry.lines.push(`${fields.join('\t')}\n`);
-  }
+  entry.samples.push({ sample, connectionId });
+  entry.rows += sample.rows.length;
 }
 
-/** Lines grouped into chunks of about 64 KiB, so COPY sees few large writes. */
-function* chunks(lines: readonly string[]): Generator<string> {
+/** The COPY text of a table's samples, in chunks of about `CHUNK_CHARS`, encoded on demand. */
+function* copyChunks(table: TableRows, coerced: Coerced): Generator<string> {
+  const { reserved, fields } = table.copy;
   let chunk = '';
-  for (const line of lines) {
-    chunk += line;
-    if (chunk.length >= 65_536) {
-      yield chunk;
-      chunk = '';
+  for (const { sample, connectionId } of table.samples) {
+    if (sample.rows.length === 0) continue;
+    // The reserved columns are the same in every row of a sample: encoded once, counted per row.
+    let prefixCoerced = 0;
+    const prefix = reserved
+      .map(({ name }) => {
+        const field =
+          name === 'connection_id'
+            ? String(connectionId)
+            : name === 'database_name'
+              ? encodeText(sample.database ?? '')
+              : encodeTimestamp(sample.collectedAt);
+        if (field !== undefined) return field;
+        prefixCoerced++;
+        return COPY_NULL;
+      })
+      .join('\t');
+    coerced.count += prefixCoerced * sample.rows.length;
+    for (const row of sample.rows) {
+      chunk += prefix;
+      for (const { name, encode } of fields) {
+        const field = encode(row[name]);
+        if (field === undefined) {
+          coerced.count++;
+          chunk += '\t\\N';
+        } else {
+          chunk += `\t${field}`;
+        }
+      }
+      chunk += '\n';
+      if (chunk.length >= CHUNK_CHARS) {
+        yield chunk;
+        chunk = '';
+      }
     }
   }
   if (chunk !== '') yield chunk;
