@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import {
   mkdir,
   open,
@@ -10,8 +9,7 @@ import {
   type FileHandle,
 } from 'node:fs/promises';
 import path from 'node:path';
-import { setImmediate as nextTurn } from 'node:timers/promises';
-import { constants as zlib, createGunzip, createGzip, type Gzip } from 'node:zlib';
+import { constants as zlib, createGunzip, gzipSync } from 'node:zlib';
 import { errorMessage } from '../../core/errors.js';
 import type { ExportAdapter } from '../../core/export-adapter.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
@@ -68,12 +66,12 @@ const RECOVERING_PATTERN = /^pgquerylens-.*\.ndjson\.gz\.recovering-(\d+)$/;
  * datastore): each batch becomes one JSON line in gzip-compressed NDJSON files in a spool
  * directory, which are carried elsewhere and stored with `pgquerylens load`.
  *
- * The current file is `pgquerylens-<UTC time>-<pid>.ndjson.gz.partial`. It is finished (gzip
- * trailer, fsync, atomic rename to `.ndjson.gz`) when it exceeds `maxBytes` uncompressed, when it
+ * The current file is `pgquerylens-<UTC time>-<pid>.ndjson.gz.partial`. It is finished (fsync,
+ * atomic rename to `.ndjson.gz`) when it exceeds `maxBytes` uncompressed, when it
  * is `maxAgeMs` old (a timer, so an idle collector still hands files over), and at shutdown.
  *
- * Crash semantics: after every batch the gzip stream is flushed with Z_SYNC_FLUSH and the bytes
- * are written to the file before `export` resolves, so a crash of the process (even SIGKILL)
+ * Crash semantics: every batch is written as its own complete gzip member (concatenated members
+ * are one valid gzip stream) before `export` resolves, so a crash of the process (even SIGKILL)
  * loses no acknowledged batch; a crash during a write tears at most that one last line. On the
  * next start, orphaned `.partial` files are completed: read tolerantly, cut after the last
  * complete line, rewritten as a finished file. `forceFlush` does not rotate (that would make
@@ -294,8 +292,8 @@ export class NdjsonSpoolAdapter implements ExportAdapter {
 }
 
 /**
- * Completes an orphaned `.partial`: decompresses what it can (a crash leaves the gzip stream
- * without its trailer, perhaps torn mid-block), keeps the complete lines, and writes them as a
+ * Completes an orphaned `.partial`: decompresses what it can (a crash may leave the last gzip
+ * member torn), keeps the complete lines, and writes them as a
  * finished file (temporary name, fsync, rename) before removing the partial. Idempotent: when
  * the finished file already exists (a crash between rename and unlink), only the partial goes.
  */
@@ -331,26 +329,23 @@ export async function recoverSpoolFile(partial: string): Promise<RecoveredSpoolF
   return { file: finished, lines, discardedBytes: data.length - end };
 }
 
-/** One gzip file being written through a zlib stream, every append flushed to the file. */
+/**
+ * One gzip file, written as one gzip member per append: concatenated members are a valid gzip
+ * stream, and each member is complete in the file when `append` resolves, so a crash can tear
+ * at most the member being written, never an acknowledged one. (A single deflate stream with
+ * sync flushes would depend on when zlib's worker hands its output back.)
+ */
 class SpoolFile {
   readonly path: string;
   readonly openedAt = Date.now();
   /** Uncompressed bytes appended. */
   bytes = 0;
   readonly #handle: FileHandle;
-  readonly #gzip: Gzip;
-  #out: Buffer[] = [];
-  #failure: Error | undefined;
   #closed = false;
 
   private constructor(file: string, handle: FileHandle) {
     this.path = file;
     this.#handle = handle;
-    this.#gzip = createGzip();
-    this.#gzip.on('data', (chunk: Buffer) => this.#out.push(chunk));
-    this.#gzip.on('error', (err) => {
-      this.#failure = err;
-    });
   }
 
   static async create(file: string): Promise<SpoolFile> {
@@ -360,25 +355,24 @@ class SpoolFile {
 
   async append(data: string | Buffer): Promise<void> {
     this.bytes += Buffer.byteLength(data);
-    this.#gzip.write(data);
-    await new Promise<void>((resolve) => this.#gzip.flush(zlib.Z_SYNC_FLUSH, () => resolve()));
-    await this.#writeOut();
+    const member = gzipSync(data);
+    let offset = 0;
+    while (offset < member.length) {
+      const { bytesWritten } = await this.#handle.write(member, offset);
+      offset += bytesWritten;
+    }
   }
 
   async sync(): Promise<void> {
     await this.#handle.sync();
   }
 
-  /** Writes the gzip trailer, fsyncs and renames to the finished name; returns it. */
+  /** Fsyncs and renames to the finished name; returns it. */
   finish(): Promise<string> {
     return this.finishAs(this.path.slice(0, -'.partial'.length));
   }
 
   async finishAs(target: string): Promise<string> {
-    const ended = once(this.#gzip, 'end');
-    this.#gzip.end();
-    await ended;
-    await this.#writeOut();
     await this.#handle.sync();
     await this.close();
     await rename(this.path, target);
@@ -389,24 +383,7 @@ class SpoolFile {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#gzip.destroy();
     await this.#handle.close().catch(() => undefined);
-  }
-
-  /** Writes every compressed byte zlib produced so far. */
-  async #writeOut(): Promise<void> {
-    // Output pushed during the flush may be delivered on the next tick; wait until zlib holds
-    // nothing back, so the flushed block is complete in the file when append resolves.
-    do await nextTurn();
-    while (this.#gzip.readableLength > 0);
-    if (this.#failure !== undefined) throw this.#failure;
-    const chunk = Buffer.concat(this.#out);
-    this.#out = [];
-    let offset = 0;
-    while (offset < chunk.length) {
-      const { bytesWritten } = await this.#handle.write(chunk, offset);
-      offset += bytesWritten;
-    }
   }
 }
 
