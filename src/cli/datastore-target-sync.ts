@@ -13,6 +13,7 @@ import { resolveTargets } from '../core/config/resolve-targets.js';
 import { errorMessage, formatConfigIssue, type ConfigIssue } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { redact } from '../core/redact.js';
+import { settlesWithin } from '../core/timeout.js';
 import type { CollectorApp, ProbeOverride, ProbeOverrides } from './collector-app.js';
 
 export interface DatastoreTargetSyncOptions {
@@ -32,6 +33,7 @@ export class DatastoreTargetSync {
   readonly #opts: DatastoreTargetSyncOptions;
   readonly #managed = new Set<string>();
   readonly #warned = new Set<string>();
+  readonly #decrypted = new Map<string, string>();
   #secret: string | undefined;
   #migrated = false;
   #timer: NodeJS.Timeout | undefined;
@@ -43,8 +45,18 @@ export class DatastoreTargetSync {
     this.#opts = options;
   }
 
-  /** Reads both tables and applies them; throws when the datastore cannot be read. */
-  async refresh(): Promise<void> {
+  /**
+   * Reads both tables and applies them; throws when the datastore cannot be read. A refresh
+   * already running is joined, never doubled.
+   */
+  refresh(): Promise<void> {
+    this.#running ??= this.#refresh().finally(() => {
+      this.#running = undefined;
+    });
+    return this.#running;
+  }
+
+  async #refresh(): Promise<void> {
     const { pool, app, config, logger } = this.#opts;
     if (!this.#migrated) {
       await migrate(pool);
@@ -93,26 +105,21 @@ export class DatastoreTargetSync {
   start(everyMs: number): void {
     this.#timer = setInterval(() => {
       if (this.#running !== undefined) return;
-      this.#running = this.refresh()
-        .catch((err: unknown) => {
-          this.failures++;
-          this.#opts.logger.warn(
-            'could not read connections from the datastore; keeping the current targets',
-            {
-              err: redact(errorMessage(err)),
-            },
-          );
-        })
-        .finally(() => {
-          this.#running = undefined;
-        });
+      this.refresh().catch((err: unknown) => {
+        this.failures++;
+        this.#opts.logger.warn(
+          'could not read connections from the datastore; keeping the current targets',
+          { err: redact(errorMessage(err)) },
+        );
+      });
     }, everyMs);
     this.#timer.unref();
   }
 
-  async stop(): Promise<void> {
+  /** Stops refreshing; a refresh in flight gets `deadlineMs` to finish, then is left behind. */
+  async stop(deadlineMs = 5_000): Promise<void> {
     clearInterval(this.#timer);
-    await this.#running;
+    if (this.#running !== undefined) await settlesWithin(this.#running, deadlineMs);
   }
 
   async #resolve(row: MonitoredConnection): Promise<ResolvedTarget | undefined> {
@@ -121,7 +128,12 @@ export class DatastoreTargetSync {
       const secret = await this.#serverSecret(row.name);
       if (secret === undefined) return undefined;
       try {
-        password = await decryptPassword(row.passwordEncrypted, secret);
+        // PBKDF2 with 100,000 iterations per password: derived once per stored value, not per
+        // refresh, or a large fleet would spend seconds of CPU every few minutes.
+        password =
+          this.#decrypted.get(row.passwordEncrypted) ??
+          (await decryptPassword(row.passwordEncrypted, secret));
+        this.#decrypted.set(row.passwordEncrypted, password);
       } catch (err) {
         this.#warnOnce(
           `decrypt:${row.name}:${row.updatedAt.getTime()}`,

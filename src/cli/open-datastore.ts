@@ -61,7 +61,8 @@ export async function openDatastore(
     registerSecret(password);
     try {
       const parsed = new URL(url);
-      parsed.password = password;
+      // URL userinfo is percent-decoded by the driver: a literal % must arrive as %25.
+      parsed.password = encodeURIComponent(password);
       withPassword = parsed.toString();
     } catch {
       throw new ConfigError([

@@ -4,6 +4,7 @@ import { PgBouncerConnector } from '../collectors/pgbouncer/pgbouncer-connector.
 import type { ResolvedConfig } from '../core/config/resolved-config.js';
 import { ConfigError, errorMessage, formatConfigIssue } from '../core/errors.js';
 import { redact } from '../core/redact.js';
+import { withTimeout } from '../core/timeout.js';
 import type { Logger } from '../core/logger.js';
 import type { CliFlags } from './cli-flags.js';
 import { DatastoreAdapter } from '../adapters/datastore/datastore-adapter.js';
@@ -100,7 +101,8 @@ export async function runCommand(flags: CliFlags, env: NodeJS.ProcessEnv): Promi
         : new DatastoreTargetSync({ pool: built.datastorePool, config, app, logger });
     if (sync !== undefined) {
       try {
-        await sync.refresh();
+        // Bounded: a datastore that does not answer must not hold back the file's targets.
+        await withTimeout('reading stored connections', 15_000, () => sync.refresh());
       } catch (err) {
         logger.warn('could not read connections from the datastore yet; retrying', {
           err: redact(errorMessage(err)),

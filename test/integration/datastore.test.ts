@@ -268,17 +268,33 @@ describe('garbage collection', () => {
         ),
       ),
     ]);
+    const lastWeek = new Date('2026-11-12T12:00:00Z'); // its week ended 5.5 days before `now`
+    await writer.write([
+      pending(
+        batchOf(
+          'gc',
+          dbSamples.map((s) => ({ ...s, collectedAt: lastWeek.toISOString() })),
+          lastWeek,
+        ),
+      ),
+    ]);
     // Settings kept 10 days here: the old snapshot is expired but still the latest one.
     await queryOnce(
       url,
       "INSERT INTO probe_configs (name, retention_days) VALUES ('pg_settings', 10)",
     );
+    // One connection asking for 1 day must not cut everyone's 7 days of shared partitions.
+    await queryOnce(
+      url,
+      "INSERT INTO probe_configs (connection_id, name, retention_days) SELECT id, 'pg_stat_database', 1 FROM connections",
+    );
     const result = await collectGarbage(pool, { schemas, now: () => now });
     const oldDb = partitionName('pg_stat_database', weekStart(old));
     expect(result.dropped).toContain(oldDb);
     expect(result.dropped).not.toContain(partitionName('pg_stat_database', weekStart(recent)));
+    expect(result.dropped).not.toContain(partitionName('pg_stat_database', weekStart(lastWeek)));
     expect(result.protected).toContain(partitionName('pg_settings', weekStart(old)));
-    expect(await count(url, 'pg_stat_database')).toBe(dbSamples.length);
+    expect(await count(url, 'pg_stat_database')).toBe(2 * dbSamples.length);
     expect(await count(url, 'pg_settings')).toBeGreaterThan(0);
     // A second pass finds nothing more to do.
     const again = await collectGarbage(pool, { schemas, now: () => now });

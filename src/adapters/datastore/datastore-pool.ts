@@ -13,14 +13,23 @@ export interface DatastorePoolOptions {
  * starve collection (and the reverse), and tagged so DBAs can tell its sessions apart.
  */
 export function createDatastorePool(options: DatastorePoolOptions): pg.Pool {
+  const statementTimeoutMs = options.statementTimeoutMs ?? 30_000;
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.maxConnections,
     application_name: 'pgquerylens-datastore',
-    statement_timeout: options.statementTimeoutMs ?? 30_000,
+    statement_timeout: statementTimeoutMs,
+    // A datastore that vanishes without a reset (host crash, failover, NAT) must surface as an
+    // error, not a write that waits forever while the buffer fills in silence.
+    connectionTimeoutMillis: 10_000,
+    query_timeout: statementTimeoutMs + 5_000,
+    keepAlive: true,
     idleTimeoutMillis: 60_000,
   });
   // A dropped idle connection must not crash the collector; the next checkout reconnects.
   pool.on('error', () => undefined);
+  // Nor a connection dropped while checked out: pg emits 'error' on the client as well as
+  // failing its query, and an unheard 'error' event would end the process.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }

@@ -98,6 +98,7 @@ export class DatastoreWriter {
       ids.set(batch.target.name, await this.#connectionId(batch.target));
     }
 
+    let failure: unknown;
     const client = await this.#opts.pool.connect();
     try {
       await client.query('BEGIN');
@@ -146,10 +147,12 @@ export class DatastoreWriter {
         unknownSamples,
       };
     } catch (err) {
+      failure = err;
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
-      client.release();
+      // A connection that failed mid-transaction (or mid-COPY) is not trusted again.
+      client.release(failure === undefined ? undefined : (failure as Error));
     }
   }
 

@@ -36,11 +36,21 @@ interface PartitionRow {
 export async function collectGarbage(pool: pg.Pool, options: GcOptions): Promise<GcResult> {
   const now = (options.now ?? (() => new Date()))();
   const schemas = new Map(options.schemas.map((s) => [s.name, s]));
-  const stored = await pool.query<{ name: string; days: number }>(
-    `SELECT name, max(retention_days)::int AS days FROM public.probe_configs
+  // Partitions hold every connection's rows: a connection's own retention may lengthen what is
+  // kept, never shorten it for the others.
+  const stored = await pool.query<{ name: string; global: number | null; longest: number | null }>(
+    `SELECT name,
+            max(retention_days) FILTER (WHERE connection_id IS NULL)::int AS global,
+            max(retention_days) FILTER (WHERE connection_id IS NOT NULL)::int AS longest
+       FROM public.probe_configs
       WHERE retention_days IS NOT NULL GROUP BY name`,
   );
-  const storedDays = new Map(stored.rows.map((r) => [r.name, r.days]));
+  const storedGlobal = new Map(
+    stored.rows.filter((r) => r.global !== null).map((r) => [r.name, r.global ?? 0]),
+  );
+  const storedLongest = new Map(
+    stored.rows.filter((r) => r.longest !== null).map((r) => [r.name, r.longest ?? 0]),
+  );
   const partitions = await pool.query<PartitionRow>(
     `SELECT c.relname AS partition, p.relname AS parent,
             (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'TO \\(''([^'']+)''\\)'))[1]::timestamptz
@@ -63,10 +73,12 @@ export async function collectGarbage(pool: pg.Pool, options: GcOptions): Promise
   for (const row of partitions.rows) {
     const schema = schemas.get(row.parent);
     if (schema === undefined || row.upper === null) continue;
-    const days =
-      storedDays.get(row.parent) ??
-      options.configuredRetentionDays?.(row.parent) ??
-      schema.retentionDays;
+    const days = Math.max(
+      storedGlobal.get(row.parent) ??
+        options.configuredRetentionDays?.(row.parent) ??
+        schema.retentionDays,
+      storedLongest.get(row.parent) ?? 0,
+    );
     const cutoff = now.getTime() - days * DAY_MS;
     if (new Date(row.upper).getTime() > cutoff) continue;
     if (keep.has(row.partition)) {
@@ -80,7 +92,8 @@ export async function collectGarbage(pool: pg.Pool, options: GcOptions): Promise
   const longest = Math.max(
     7,
     ...options.schemas.map((s) => s.retentionDays),
-    ...storedDays.values(),
+    ...storedGlobal.values(),
+    ...storedLongest.values(),
   );
   await pool.query('DELETE FROM public.ingested_batches WHERE ingested_at < $1', [
     new Date(now.getTime() - longest * DAY_MS),
