@@ -433,3 +433,35 @@ describe('datastore shutdown', () => {
     expect(await count(url, 'pg_stat_database')).toBe(produced);
   });
 });
+
+describe('a batch the datastore refuses', () => {
+  it('is set aside and counted; the batches around it are stored', async () => {
+    const { url, pool } = await readyDatastore();
+    const adapter = new DatastoreAdapter({
+      pool,
+      schemas,
+      buffer: new MemoryBatchBuffer(1_000_000),
+      logger: silentLogger,
+      owner: 'x',
+      batchingDelayMs: 10,
+      retry: { initialMs: 10, maxMs: 50 },
+    });
+    const at = (i: number): string => new Date(Date.now() - 10_000 + i * 100).toISOString();
+    const role = (i: number, flags: string): ProbeSample => ({
+      probe: 'pg_node_role',
+      scope: 'server',
+      collectedAt: at(i),
+      rows: [{ is_in_recovery: false, primary_role: 'standalone', role_flags: flags }],
+    });
+    // Valid JSON that jsonb refuses (it cannot hold \u0000): a data error, not an outage.
+    await adapter.export(batchOf('poison', [role(0, '["standalone"]')], new Date(at(0))));
+    await adapter.export(batchOf('poison', [role(1, '"\\u0000"')], new Date(at(1))));
+    await adapter.export(batchOf('poison', [role(2, '["standalone"]')], new Date(at(2))));
+    adapter.start();
+    await expect.poll(() => adapter.stats.bufferedRows, { timeout: 10_000 }).toBe(0);
+    pools.splice(pools.indexOf(pool), 1);
+    await adapter.shutdown();
+    expect(adapter.stats.rejectedRows).toBe(1);
+    expect(await count(url, 'pg_node_role')).toBe(2);
+  });
+});

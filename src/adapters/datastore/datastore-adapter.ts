@@ -11,7 +11,7 @@ import type { BatchBuffer } from './batch-buffer.js';
 import { DatastoreWriter } from './datastore-writer.js';
 import { migrate } from './migrate.js';
 import { syncMetricsTables } from './metrics-tables.js';
-import { pendingFromBatch } from './pending-batch.js';
+import { pendingFromBatch, type PendingBatch } from './pending-batch.js';
 
 export interface DatastoreAdapterOptions {
   readonly pool: pg.Pool;
@@ -40,6 +40,8 @@ export interface DatastoreStats {
   coercedValues: number;
   unknownSamples: number;
   failedWrites: number;
+  /** Rows the datastore refused as data (not an outage), dropped after isolating their batch. */
+  rejectedRows: number;
   readonly bufferedRows: number;
   readonly droppedRows: number;
 }
@@ -61,8 +63,11 @@ export class DatastoreAdapter implements ExportAdapter {
     coercedValues: 0,
     unknownSamples: 0,
     failedWrites: 0,
+    rejectedRows: 0,
   };
   #ready = false;
+  #isolating = false;
+  #flushing = 0;
   #stopping = false;
   #failing = false;
   #loop: Promise<void> | undefined;
@@ -117,6 +122,15 @@ export class DatastoreAdapter implements ExportAdapter {
   async forceFlush(timeoutMs = 10_000): Promise<void> {
     if (this.#opts.buffer.batches === 0 || this.#loop === undefined) return;
     const deadline = Date.now() + timeoutMs;
+    this.#flushing++;
+    try {
+      await this.#flushUntil(deadline);
+    } finally {
+      this.#flushing--;
+    }
+  }
+
+  async #flushUntil(deadline: number): Promise<void> {
     while (this.#opts.buffer.batches > 0 && Date.now() < deadline && !this.#failing) {
       await new Promise<void>((resolve) => {
         const done = (): void => {
@@ -169,9 +183,14 @@ export class DatastoreAdapter implements ExportAdapter {
           await this.#sleepUntilWoken();
           continue;
         } else {
-          await sleep(this.#opts.batchingDelayMs ?? 1_000, this.#stopController.signal).catch(
-            () => undefined,
-          );
+          // Wait for other targets' batches to share the COPY, unless someone waits for a
+          // flush or a backlog is already there.
+          const backlog = this.#opts.buffer.rows >= (this.#opts.maxRowsPerWrite ?? 50_000);
+          if (this.#flushing === 0 && !backlog) {
+            await sleep(this.#opts.batchingDelayMs ?? 1_000, this.#stopController.signal).catch(
+              () => undefined,
+            );
+          }
           if (this.#stopping) break;
           await this.#drainOnce();
         }
@@ -217,9 +236,32 @@ export class DatastoreAdapter implements ExportAdapter {
   }
 
   async #drainOnce(): Promise<void> {
-    const batches = await this.#opts.buffer.oldest(this.#opts.maxRowsPerWrite ?? 50_000);
+    // While isolating a bad batch, one batch per write; otherwise as many as fit.
+    const batches = await this.#opts.buffer.oldest(
+      this.#isolating ? 1 : (this.#opts.maxRowsPerWrite ?? 50_000),
+    );
     if (batches.length === 0) return;
-    const result = await this.#writer.write(batches);
+    let result;
+    try {
+      result = await this.#writer.write(batches);
+    } catch (err) {
+      const code = sqlState(err);
+      if (code === '23514') {
+        // "no partition for row": someone else's GC dropped a partition we thought existed.
+        this.#writer.partitions.forgetAll();
+      } else if (code === '42P01' || code === '42703') {
+        // A table or column missing: the schema changed under us; create it again.
+        this.#ready = false;
+      } else if (code !== undefined && (code.startsWith('22') || code.startsWith('23'))) {
+        // The data itself is refused. Retrying the same write would block everything behind
+        // it forever: narrow it down to one batch, and set that one aside.
+        if (batches.length > 1) this.#isolating = true;
+        else await this.#reject(batches, err);
+        return;
+      }
+      throw err;
+    }
+    this.#isolating = false;
     await this.#opts.buffer.remove(batches.map((b) => b.id));
     this.#counters.rowsWritten += result.rows;
     this.#counters.batchesWritten += batches.length - result.duplicateBatches;
@@ -227,6 +269,17 @@ export class DatastoreAdapter implements ExportAdapter {
     this.#counters.unchangedSamples += result.unchangedSamples;
     this.#counters.coercedValues += result.coercedValues;
     this.#counters.unknownSamples += result.unknownSamples;
+  }
+
+  async #reject(batches: readonly PendingBatch[], err: unknown): Promise<void> {
+    const rows = batches.reduce((n, b) => n + b.rows, 0);
+    await this.#opts.buffer.remove(batches.map((b) => b.id));
+    this.#counters.rejectedRows += rows;
+    this.#opts.logger.error('datastore refused a batch; it is dropped and counted', {
+      target: batches[0]?.target.name,
+      rows,
+      err: redact(errorMessage(err)),
+    });
   }
 
   #sleepUntilWoken(): Promise<void> {
@@ -242,4 +295,10 @@ export class DatastoreAdapter implements ExportAdapter {
   #notifyIdle(): void {
     for (const done of [...this.#idle]) done();
   }
+}
+
+/** The SQLSTATE of a PostgreSQL error, if it is one. */
+function sqlState(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
 }

@@ -75,6 +75,11 @@ export class PartitionManager {
     }
   }
 
+  /** Forgets every partition, after another process may have dropped some. */
+  forgetAll(): void {
+    this.#known.clear();
+  }
+
   /** Forgets a partition (after GC dropped it), so it is re-created if rows for it arrive. */
   forget(name: string): void {
     this.#known.delete(name);
