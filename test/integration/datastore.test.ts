@@ -217,6 +217,29 @@ describe('datastore writes', () => {
     expect(snapshots[0]?.n).toBe(2);
   });
 
+  it('records a change-tracked probe becoming empty, so A, empty, A stores A twice', async () => {
+    const { url, pool } = await readyDatastore();
+    const writer = new DatastoreWriter({ pool, schemas, owner: 'x' });
+    const settings = (await realSamples(new Date())).find((s) => s.probe === 'pg_settings');
+    if (settings === undefined) throw new Error('no settings sample');
+    const t0 = Date.now();
+    const at = (minutes: number): string => new Date(t0 + minutes * 60_000).toISOString();
+    await writer.write([pending(batchOf('ct-empty', [{ ...settings, collectedAt: at(0) }]))]);
+    const emptied = await writer.write([
+      pending(batchOf('ct-empty', [{ ...settings, rows: [], collectedAt: at(1) }])),
+    ]);
+    expect(emptied).toMatchObject({ rows: 0, unchangedSamples: 0 });
+    const back = await writer.write([
+      pending(batchOf('ct-empty', [{ ...settings, collectedAt: at(2) }])),
+    ]);
+    expect(back.rows).toBe(settings.rows.length);
+    const latest = await queryOnce<{ t: Date }>(
+      url,
+      "SELECT collected_at AS t FROM change_tracking WHERE probe = 'pg_settings'",
+    );
+    expect(new Date(latest[0]?.t ?? 0).toISOString()).toBe(at(2));
+  });
+
   it('puts rows either side of a week boundary into the two Monday-named partitions', async () => {
     const { url, pool } = await readyDatastore();
     const writer = new DatastoreWriter({ pool, schemas, owner: 'x' });

@@ -67,6 +67,7 @@ export class DatastoreAdapter implements ExportAdapter {
   };
   #ready = false;
   #isolating = false;
+  #dropping = false;
   #flushing = 0;
   #stopping = false;
   #failing = false;
@@ -108,8 +109,10 @@ export class DatastoreAdapter implements ExportAdapter {
     const droppedBefore = this.#opts.buffer.droppedRows;
     await this.#opts.buffer.append(pending);
     const dropped = this.#opts.buffer.droppedRows - droppedBefore;
-    if (dropped > 0) {
-      this.#opts.logger.warn('datastore buffer full, dropped the oldest rows', {
+    // Said once per outage, when dropping starts; the count is in the stats and the stop log.
+    if (dropped > 0 && !this.#dropping) {
+      this.#dropping = true;
+      this.#opts.logger.warn('datastore buffer full, dropping the oldest rows until it drains', {
         droppedRows: dropped,
         droppedTotal: this.#opts.buffer.droppedRows,
       });
@@ -262,6 +265,7 @@ export class DatastoreAdapter implements ExportAdapter {
       throw err;
     }
     this.#isolating = false;
+    this.#dropping = false;
     await this.#opts.buffer.remove(batches.map((b) => b.id));
     this.#counters.rowsWritten += result.rows;
     this.#counters.batchesWritten += batches.length - result.duplicateBatches;

@@ -13,9 +13,12 @@ export interface PendingBatch {
   readonly rows: number;
 }
 
-/** What the datastore keeps of a batch; undefined when it has no probe rows. */
+/**
+ * What the datastore keeps of a batch; undefined when it has no probe samples. Empty samples
+ * stay: for a change-tracked probe, "now empty" (pg_ident.conf emptied) is a change to record.
+ */
 export function pendingFromBatch(batch: UnifiedMetrics): PendingBatch | undefined {
-  const probes = batch.probes.filter((p) => p.rows.length > 0);
+  const probes = batch.probes;
   if (probes.length === 0) return undefined;
   const target = {
     name: batch.target.name,

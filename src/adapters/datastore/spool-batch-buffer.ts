@@ -99,8 +99,20 @@ export class SpoolBatchBuffer implements BatchBuffer {
     let rows = 0;
     for (const entry of [...this.#entries]) {
       if (out.length > 0 && rows + entry.rows > maxRows) break;
+      let text: string;
       try {
-        out.push(JSON.parse(await readFile(entry.file, 'utf8')) as PendingBatch);
+        text = await readFile(entry.file, 'utf8');
+      } catch (err) {
+        // Gone (discarded meanwhile) is nothing to report; any other I/O error is retried by
+        // the writer loop, never taken for corruption.
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+          this.#forget(entry);
+          continue;
+        }
+        throw err;
+      }
+      try {
+        out.push(JSON.parse(text) as PendingBatch);
         rows += entry.rows;
       } catch (err) {
         // Unreadable (edited or truncated by hand): keep it aside for a human, count its rows.

@@ -12,7 +12,9 @@ export const pgSettings = defineProbe({
   key: ['name'],
   columns: [
     { name: 'name', type: 'text' },
-    { name: 'setting', type: 'text' },
+    // primary_conninfo may carry the replication password (pg_basebackup -R writes it there),
+    // and pg_read_all_settings (in pg_monitor) can read it: masked before it leaves the server.
+    { name: 'setting', type: 'text', sql: maskConninfo('setting') },
     { name: 'unit', type: 'text' },
     { name: 'category', type: 'text' },
     { name: 'short_desc', type: 'text' },
@@ -22,8 +24,8 @@ export const pgSettings = defineProbe({
     { name: 'min_val', type: 'text' },
     { name: 'max_val', type: 'text' },
     { name: 'enumvals', type: 'jsonb', sql: 'to_json(enumvals)::text' },
-    { name: 'boot_val', type: 'text' },
-    { name: 'reset_val', type: 'text' },
+    { name: 'boot_val', type: 'text', sql: maskConninfo('boot_val') },
+    { name: 'reset_val', type: 'text', sql: maskConninfo('reset_val') },
     // Paths of configuration files; visible to superusers and pg_read_all_settings.
     { name: 'sourcefile', type: 'text' },
     { name: 'sourceline', type: 'int8' },
@@ -31,3 +33,8 @@ export const pgSettings = defineProbe({
   ],
   sql: (select) => `SELECT ${select} FROM pg_settings ORDER BY name`,
 });
+
+/** The column, with `password=...` in connection strings replaced by asterisks. */
+export function maskConninfo(column: string): string {
+  return `CASE WHEN name LIKE '%conninfo%' THEN regexp_replace(${column}, '(password\\s*=\\s*)(''(\\\\.|[^''])*''|\\S+)', '\\1********', 'gi') ELSE ${column} END`;
+}
