@@ -212,7 +212,7 @@ describe('store and forward', { timeout: 60_000 }, () => {
 
   it('stores the same in many small transactions or one large one', async () => {
     const dir = await tempDir();
-    const spool = new NdjsonSpoolAdapter({ dir });
+    const spool = new NdjsonSpoolAdapter({ dir, maxBytes: 1024 ** 3 });
     for (const batch of batches) await spool.export(batch, signal);
     await spool.shutdown();
     const files = spool.stats.finishedFiles;
