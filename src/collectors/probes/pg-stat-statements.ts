@@ -17,8 +17,13 @@ const EXTENSION = 'pg_stat_statements';
  */
 const ROW_LIMIT = 500;
 
-/** Texts kept across all targets; at most TEXT_LIMIT characters each, so bounded memory. */
-const TEXT_CACHE_ENTRIES = 10_000;
+/**
+ * Texts kept across all targets, bounded by their total size. Sized for a fleet: every target
+ * reads up to ROW_LIMIT statements each run, and a cache smaller than the fleet's working set
+ * misses on every run, re-reading each server's whole texts file every minute.
+ */
+const TEXT_CACHE_ENTRIES = 1_000_000;
+const TEXT_CACHE_BYTES = 64 * 1024 * 1024;
 
 /** Characters of a text kept; longer ones are mostly generated IN lists and VALUES. */
 const TEXT_LIMIT = 4096;
@@ -182,7 +187,7 @@ export function storedText(text: string): string {
  * which texts a run fetched.
  */
 export function createPgStatStatements(
-  texts = new QueryTextCache(TEXT_CACHE_ENTRIES),
+  texts = new QueryTextCache(TEXT_CACHE_ENTRIES, TEXT_CACHE_BYTES),
 ): ProbeCollector {
   return defineProbe({
     name: 'pg_stat_statements',

@@ -5,15 +5,19 @@
  */
 export class QueryTextCache {
   readonly #capacity: number;
+  readonly #maxChars: number;
+  #chars = 0;
   // A Map iterates in insertion order, so re-inserting on use makes the first key the LRU one.
   readonly #texts = new Map<string, string>();
   #fetched = 0;
 
-  constructor(capacity: number) {
+  /** At most `capacity` texts and about `maxBytes` of them (UTF-16 characters × 2). */
+  constructor(capacity: number, maxBytes = Number.POSITIVE_INFINITY) {
     if (!Number.isInteger(capacity) || capacity < 1) {
       throw new Error(`query text cache capacity must be a positive integer, got ${capacity}`);
     }
     this.#capacity = capacity;
+    this.#maxChars = maxBytes / 2;
   }
 
   /** The cached text, marking it recently used; undefined when not cached. */
@@ -34,13 +38,16 @@ export class QueryTextCache {
   /** Stores a text read from the server; counted in `fetched`. */
   set(target: string, queryid: string, text: string): void {
     const key = keyOf(target, queryid);
+    this.#chars -= this.#texts.get(key)?.length ?? 0;
     this.#texts.delete(key);
     this.#texts.set(key, text);
+    this.#chars += text.length;
     this.#fetched++;
-    while (this.#texts.size > this.#capacity) {
-      const oldest = this.#texts.keys().next().value;
+    while (this.#texts.size > this.#capacity || this.#chars > this.#maxChars) {
+      const oldest = this.#texts.entries().next().value;
       if (oldest === undefined) break;
-      this.#texts.delete(oldest);
+      this.#texts.delete(oldest[0]);
+      this.#chars -= oldest[1].length;
     }
   }
 
