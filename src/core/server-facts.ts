@@ -11,6 +11,11 @@ export interface ServerFacts {
   readonly version: string;
   /** Major version, e.g. 17. */
   readonly major: number;
+  /**
+   * Schema of each installed extension, quoted for SQL (extensions may live outside the
+   * search_path, e.g. in `extensions`); absent where unknown (PgBouncer, hand-made facts).
+   */
+  readonly extensionSchemas?: Readonly<Record<string, string>>;
   /** Extensions installed in the connected database, name → version. */
   readonly extensions: Readonly<Record<string, string>>;
   /** True on a standby. */
@@ -71,4 +76,10 @@ export function compareVersions(a: string, b: string): number {
     if (d !== 0) return d;
   }
   return 0;
+}
+
+/** `relation` of an extension, qualified with the extension's schema when known. */
+export function extensionRelation(facts: ServerFacts, extension: string, relation: string): string {
+  const schema = facts.extensionSchemas?.[extension];
+  return schema === undefined ? relation : `${schema}.${relation}`;
 }

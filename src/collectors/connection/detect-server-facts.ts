@@ -38,7 +38,8 @@ SELECT current_setting('server_version_num')::int AS version_num,
        (SELECT setting FROM pg_settings WHERE name = 'shared_preload_libraries') AS preload
   FROM pg_roles r
  WHERE r.rolname = current_user;
-SELECT extname, extversion FROM pg_extension`;
+SELECT e.extname, e.extversion, quote_ident(n.nspname) AS schema
+  FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace`;
 
 /** Reads the facts collectors choose their SQL by; one round trip, two with the system id. */
 export async function detectServerFacts(client: pg.Client): Promise<ServerFacts> {
@@ -49,8 +50,14 @@ export async function detectServerFacts(client: pg.Client): Promise<ServerFacts>
     throw new Error('could not read server facts (current role not visible in pg_roles)');
   }
   const extensions: Record<string, string> = {};
-  for (const ext of (results[1]?.rows ?? []) as { extname: string; extversion: string }[]) {
+  const extensionSchemas: Record<string, string> = {};
+  for (const ext of (results[1]?.rows ?? []) as {
+    extname: string;
+    extversion: string;
+    schema: string;
+  }[]) {
     extensions[ext.extname] = ext.extversion;
+    extensionSchemas[ext.extname] = ext.schema;
   }
   let systemIdentifier: string | undefined;
   if (row.can_read_control) {
@@ -64,6 +71,7 @@ export async function detectServerFacts(client: pg.Client): Promise<ServerFacts>
     version: row.version,
     major: Math.floor(row.version_num / 10_000),
     extensions: Object.freeze(extensions),
+    extensionSchemas: Object.freeze(extensionSchemas),
     isInRecovery: row.in_recovery,
     ...(row.compute_query_id === null ? {} : { computeQueryId: row.compute_query_id }),
     hasPgMonitor: row.has_pg_monitor,

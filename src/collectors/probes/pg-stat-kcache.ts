@@ -1,4 +1,9 @@
-import { extensionAtLeast, isPreloaded, type ServerFacts } from '../../core/server-facts.js';
+import {
+  extensionAtLeast,
+  extensionRelation,
+  isPreloaded,
+  type ServerFacts,
+} from '../../core/server-facts.js';
 import { defineProbe } from './define-probe.js';
 import type { ProbeColumnSpec } from './probe-spec.js';
 
@@ -69,7 +74,8 @@ export const pgStatKcache = defineProbe({
   },
   read: (ctx, select) =>
     ctx.session.query(
-      `SELECT ${select} FROM pg_stat_kcache WHERE datname = ANY ($1::text[]) ORDER BY datname`,
+      `SELECT ${select} FROM ${extensionRelation(ctx.session.facts, EXTENSION, 'pg_stat_kcache')}
+        WHERE datname = ANY ($1::text[]) ORDER BY datname`,
       [ctx.databases],
     ),
 });

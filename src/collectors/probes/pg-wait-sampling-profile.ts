@@ -1,4 +1,9 @@
-import { extensionAtLeast, isPreloaded, type ServerFacts } from '../../core/server-facts.js';
+import {
+  extensionAtLeast,
+  extensionRelation,
+  isPreloaded,
+  type ServerFacts,
+} from '../../core/server-facts.js';
 import { defineProbe } from './define-probe.js';
 
 const EXTENSION = 'pg_wait_sampling';
@@ -41,6 +46,7 @@ export const pgWaitSamplingProfile = defineProbe({
     isPreloaded(facts, EXTENSION) === false
       ? `${EXTENSION} is not in shared_preload_libraries (add it and restart)`
       : undefined,
-  sql: (select) =>
-    `SELECT ${select} FROM pg_wait_sampling_profile GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+  sql: (select, { facts }) =>
+    `SELECT ${select} FROM ${extensionRelation(facts, EXTENSION, 'pg_wait_sampling_profile')}
+      GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
 });
