@@ -46,6 +46,8 @@ export class CollectorApp {
   readonly #connectors = new Map<string, TargetConnector>();
   readonly #runners = new Map<string, CollectionRunner>();
   #overrides: ProbeOverrides = () => undefined;
+  readonly #inFlight = new Map<string, Set<Promise<unknown>>>();
+  readonly #retiring = new Set<Promise<void>>();
   #scheduler: Scheduler | undefined;
   #stopped = false;
 
@@ -168,17 +170,28 @@ export class CollectorApp {
     );
   }
 
-  async #dropRunner(name: string): Promise<void> {
+  /**
+   * Forgets a target at once; its connections close once its runs in flight are done, so a
+   * changed or removed target's last batch is not cut short (stop() waits for them).
+   */
+  #dropRunner(name: string): Promise<void> {
     const connector = this.#connectors.get(name);
+    const running = [...(this.#inFlight.get(name) ?? [])];
     this.#targets.delete(name);
     this.#connectors.delete(name);
     this.#runners.delete(name);
-    await connector?.close().catch((err: unknown) =>
-      this.#deps.logger.warn('closing connections failed', {
-        target: name,
-        err: errorMessage(err),
-      }),
-    );
+    if (connector === undefined) return Promise.resolve();
+    const retired = Promise.allSettled(running)
+      .then(() => connector.close())
+      .catch((err: unknown) =>
+        this.#deps.logger.warn('closing connections failed', {
+          target: name,
+          err: errorMessage(err),
+        }),
+      )
+      .finally(() => this.#retiring.delete(retired));
+    this.#retiring.add(retired);
+    return Promise.resolve();
   }
 
   #reschedule(name: string): void {
@@ -230,6 +243,7 @@ export class CollectorApp {
     }
     const left = Math.max(1_000, deadline - (Date.now() - started));
     await this.exportManager.shutdown(left);
+    await Promise.all(this.#retiring);
     await Promise.all(
       [...this.#connectors.values()].map((c) =>
         c
@@ -252,8 +266,15 @@ export class CollectorApp {
   async #runGroup(target: string, collectors: string[], signal: AbortSignal): Promise<void> {
     const runner = this.#runners.get(target);
     if (runner === undefined) return;
-    const batch = await runner.run(collectors, signal);
-    this.exportManager.publish(batch);
+    const run = runner.run(collectors, signal);
+    const runs = this.#inFlight.get(target) ?? new Set<Promise<unknown>>();
+    this.#inFlight.set(target, runs);
+    runs.add(run);
+    try {
+      this.exportManager.publish(await run);
+    } finally {
+      runs.delete(run);
+    }
   }
 
   #runSettings(target: ResolvedTarget, collector: string): CollectorRunSettings {
