@@ -10,6 +10,8 @@ import { PartitionManager } from './partitions.js';
 import { contentHash, type PendingBatch } from './pending-batch.js';
 import { ident, metricsTable } from './sql-ident.js';
 
+const CONNECTION_ID_TTL_MS = 60_000;
+
 /** What one write stored. */
 export interface WriteResult {
   /** Rows written to metrics tables. */
@@ -70,7 +72,9 @@ export class DatastoreWriter {
   readonly #opts: DatastoreWriterOptions;
   readonly #schemas: Map<string, ProbeSchema>;
   readonly #copies = new Map<string, TableCopy>();
-  readonly #connectionIds = new Map<string, number>();
+  // Ids by name, looked up again after a while: a connection removed and added again (or
+  // renamed) gets a new id, and rows must follow it.
+  readonly #connectionIds = new Map<string, { readonly id: number; readonly at: number }>();
   readonly partitions: PartitionManager;
 
   constructor(options: DatastoreWriterOptions) {
@@ -195,7 +199,7 @@ export class DatastoreWriter {
   /** The connection id of a target, registering configuration-file targets on first sight. */
   async #connectionId(target: PendingBatch['target']): Promise<number> {
     const known = this.#connectionIds.get(target.name);
-    if (known !== undefined) return known;
+    if (known !== undefined && Date.now() - known.at < CONNECTION_ID_TTL_MS) return known.id;
     const result = await this.#opts.pool.query<{ id: number }>(
       `WITH registered AS (
          INSERT INTO public.connections (name, host, port, owner_username, source, labels)
@@ -210,7 +214,7 @@ export class DatastoreWriter {
     );
     const id = result.rows[0]?.id;
     if (id === undefined) throw new Error(`could not register connection ${target.name}`);
-    this.#connectionIds.set(target.name, id);
+    this.#connectionIds.set(target.name, { id, at: Date.now() });
     return id;
   }
 }
