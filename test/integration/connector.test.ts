@@ -33,7 +33,10 @@ describe('PgTargetConnector on a real server', () => {
     expect(facts.versionNum).toBeGreaterThanOrEqual(major * 10_000);
     expect(facts.isInRecovery).toBe(false);
     expect(facts.isSuperuser).toBe(true);
-    expect(facts.extensionSchemas).toMatchObject({ pg_stat_statements: 'public', plpgsql: 'pg_catalog' });
+    expect(facts.extensionSchemas).toMatchObject({
+      pg_stat_statements: 'public',
+      plpgsql: 'pg_catalog',
+    });
     expect(facts.hasPgMonitor).toBe(true);
     expect(facts.hasReadAllStats).toBe(true);
     expect(facts.extensions).toHaveProperty('plpgsql');
