@@ -1,36 +1,11 @@
 import { describe, expect, inject, it } from 'vitest';
 import { BUILTIN_PROBES } from '../../src/collectors/builtin-collectors.js';
-import type { ProbeValue } from '../../src/core/model/probe-sample.js';
-import type { ProbeColumnType } from '../../src/core/probe-schema.js';
 import { runProbes, type ProbeRun } from '../helpers/probe-run.js';
+import { fitsType } from '../helpers/probe-types.js';
 
 const pgUrl = inject('pgUrl');
 const monitorUrl = inject('monitorUrl');
 const major = inject('pgMajor');
-
-function fitsType(value: ProbeValue, type: ProbeColumnType): boolean {
-  if (value === null) return true;
-  switch (type) {
-    case 'int8':
-      return typeof value === 'number' && Number.isInteger(value);
-    case 'float8':
-      return typeof value === 'number';
-    case 'bool':
-      return typeof value === 'boolean';
-    case 'timestamptz':
-      return typeof value === 'string' && !Number.isNaN(Date.parse(value));
-    case 'jsonb':
-      if (typeof value !== 'string') return false;
-      try {
-        JSON.parse(value);
-        return true;
-      } catch {
-        return false;
-      }
-    case 'text':
-      return typeof value === 'string';
-  }
-}
 
 /** Every row's columns are declared in the schema, with values of the declared type. */
 function schemaViolations(run: ProbeRun, probeName: string): string[] {

@@ -9,11 +9,11 @@ import {
 import { STATEMENT_PROBES } from '../../src/collectors/probes/catalog-statements.js';
 import { QueryTextCache } from '../../src/collectors/probes/query-text-cache.js';
 import { selectList } from '../../src/collectors/probes/define-probe.js';
-import type { ProbeRow, ProbeValue } from '../../src/core/model/probe-sample.js';
-import type { ProbeColumnType } from '../../src/core/probe-schema.js';
+import type { ProbeRow } from '../../src/core/model/probe-sample.js';
 import type { ServerFacts } from '../../src/core/server-facts.js';
 import type { QuerySession } from '../../src/core/target-connector.js';
 import { runProbe, type ProbeRun } from '../helpers/probe-run.js';
+import { fitsType } from '../helpers/probe-types.js';
 
 const pgUrl = inject('pgUrl');
 const monitorUrl = inject('monitorUrl');
@@ -80,23 +80,6 @@ class RecordingCache extends QueryTextCache {
 function expectSuccess(run: ProbeRun): void {
   expect(run.statuses).toHaveLength(1);
   expect(run.statuses[0]?.success, run.statuses[0]?.error).toBe(true);
-}
-
-function fitsType(value: ProbeValue, type: ProbeColumnType): boolean {
-  if (value === null) return true;
-  switch (type) {
-    case 'int8':
-      return typeof value === 'number' && Number.isInteger(value);
-    case 'float8':
-      return typeof value === 'number';
-    case 'bool':
-      return typeof value === 'boolean';
-    case 'timestamptz':
-      return typeof value === 'string' && !Number.isNaN(Date.parse(value));
-    case 'text':
-    case 'jsonb':
-      return typeof value === 'string';
-  }
 }
 
 let markerId = '';

@@ -2,9 +2,9 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILTIN_PROBES } from '../../src/collectors/builtin-collectors.js';
 import type { ProbeRow, ProbeValue } from '../../src/core/model/probe-sample.js';
-import type { ProbeColumnType } from '../../src/core/probe-schema.js';
 import { DebianPostgres, debianReplicationSkipReason } from '../helpers/debian-postgres.js';
 import { runProbes, type ProbeRun } from '../helpers/probe-run.js';
+import { fitsType } from '../helpers/probe-types.js';
 
 /**
  * The replication probes choose their SQL by whether the server is in recovery. Here they run
@@ -28,23 +28,6 @@ function lsnBytes(lsn: ProbeValue | undefined): bigint {
   if (typeof lsn !== 'string' || !LSN.test(lsn)) throw new Error(`not an LSN: ${String(lsn)}`);
   const [hi = '0', lo = '0'] = lsn.split('/');
   return (BigInt(`0x${hi}`) << 32n) + BigInt(`0x${lo}`);
-}
-
-function fitsType(value: ProbeValue, type: ProbeColumnType): boolean {
-  if (value === null) return true;
-  switch (type) {
-    case 'int8':
-      return typeof value === 'number' && Number.isInteger(value);
-    case 'float8':
-      return typeof value === 'number';
-    case 'bool':
-      return typeof value === 'boolean';
-    case 'timestamptz':
-      return typeof value === 'string' && !Number.isNaN(Date.parse(value));
-    case 'jsonb':
-    case 'text':
-      return typeof value === 'string';
-  }
 }
 
 /** Failed runs (unavailable is fine, with a reason) and rows that do not match the schema. */
