@@ -1,7 +1,12 @@
 import type { CollectContext } from '../../core/collector.js';
 import { errorMessage } from '../../core/errors.js';
 import { redact } from '../../core/redact.js';
-import { extensionAtLeast, isPreloaded, type ServerFacts } from '../../core/server-facts.js';
+import {
+  extensionAtLeast,
+  extensionRelation,
+  isPreloaded,
+  type ServerFacts,
+} from '../../core/server-facts.js';
 import type { Row } from '../../core/target-connector.js';
 import { defineProbe, type ProbeCollector } from './define-probe.js';
 import type { ProbeColumnSpec } from './probe-spec.js';
@@ -208,15 +213,17 @@ export function createPgStatStatements(
         : undefined,
     columns: COLUMNS,
     read: async (ctx, select) => {
-      const schema = await extensionSchema(ctx);
-      const info = extensionAtLeast(ctx.session.facts, EXTENSION, '1.9')
-        ? `CROSS JOIN ${schema}.pg_stat_statements_info i`
+      // The extension need not be on the search path (`extensions`, say): its schema is a fact.
+      const facts = ctx.session.facts;
+      const statements = extensionRelation(facts, EXTENSION, 'pg_stat_statements');
+      const info = extensionAtLeast(facts, EXTENSION, '1.9')
+        ? `CROSS JOIN ${extensionRelation(facts, EXTENSION, 'pg_stat_statements_info')} i`
         : '';
       // false: no texts, so the texts file is not read. NULL queryid: another role's statement
       // without pg_read_all_stats, which identifies nothing.
       const rows = await ctx.session.query(
         `SELECT ${select}
-           FROM ${schema}.pg_stat_statements(false) s
+           FROM ${statements}(false) s
            JOIN pg_database d ON d.oid = s.dbid
            LEFT JOIN pg_roles r ON r.oid = s.userid
            ${info}
@@ -225,7 +232,7 @@ export function createPgStatStatements(
           LIMIT ${ROW_LIMIT}`,
         [ctx.databases],
       );
-      await fetchNewTexts(ctx, schema, rows, texts);
+      await fetchNewTexts(ctx, statements, rows, texts);
       return rows.map((row) => ({
         ...row,
         query: texts.get(ctx.target.name, String(row.queryid)) ?? null,
@@ -237,26 +244,13 @@ export function createPgStatStatements(
 /** The probe as registered, with a cache shared by every target of the process. */
 export const pgStatStatements = createPgStatStatements();
 
-/** Quoted schema of the extension, which need not be on the search path (`extensions`, say). */
-async function extensionSchema(ctx: CollectContext): Promise<string> {
-  const rows = await ctx.session.query<{ schema: string }>(
-    `SELECT quote_ident(n.nspname) AS schema
-       FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
-      WHERE e.extname = $1`,
-    [EXTENSION],
-  );
-  const schema = rows[0]?.schema;
-  if (schema === undefined) throw new Error(`extension ${EXTENSION} is no longer installed`);
-  return schema;
-}
-
 /**
  * Reads texts of queryids this target has not shown before, in one statement. A failure costs
  * only the texts (retried next run), never the statistics.
  */
 async function fetchNewTexts(
   ctx: CollectContext,
-  schema: string,
+  statements: string,
   rows: readonly Row[],
   texts: QueryTextCache,
 ): Promise<void> {
@@ -275,7 +269,7 @@ async function fetchNewTexts(
       `SELECT DISTINCT ON (queryid) queryid::text AS queryid,
               CASE WHEN query ~* '${PASSWORD_PATTERN.source}' THEN '${REDACTED_TEXT}'
                    ELSE left(query, ${TEXT_LIMIT}) END AS query
-         FROM ${schema}.pg_stat_statements(true)
+         FROM ${statements}(true)
         WHERE queryid = ANY($1::int8[])`,
       [[...wanted]],
     );
