@@ -1,7 +1,6 @@
 import type pg from 'pg';
 import { collectGarbage } from '../adapters/datastore/garbage-collector.js';
-import { syncMetricsTables } from '../adapters/datastore/metrics-tables.js';
-import { migrate, type MigrateResult } from '../adapters/datastore/migrate.js';
+import { prepareDatastore } from '../adapters/datastore/prepare-datastore.js';
 import { builtinProbeSchemas } from '../collectors/builtin-collectors.js';
 import type { ResolvedConfig } from '../core/config/resolved-config.js';
 import { ConfigError, errorMessage, formatConfigIssue } from '../core/errors.js';
@@ -12,22 +11,10 @@ import { loadCliConfig } from './load-cli-config.js';
 import { createLogger } from './logger.js';
 import { openDatastore } from './open-datastore.js';
 
-/** Brings the datastore schema up to date: migrations, then one table per probe. */
-export async function prepareDatastore(pool: pg.Pool): Promise<MigrateResult> {
-  const result = await migrate(pool);
-  const client = await pool.connect();
-  try {
-    await syncMetricsTables(client, builtinProbeSchemas());
-  } finally {
-    client.release();
-  }
-  return result;
-}
-
 /** `pgquerylens migrate`: applies pending migrations and creates probe tables. */
 export function migrateCommand(flags: CliFlags, env: NodeJS.ProcessEnv): Promise<number> {
   return withDatastore(flags, env, async (pool) => {
-    const result = await prepareDatastore(pool);
+    const result = await prepareDatastore(pool, builtinProbeSchemas());
     process.stdout.write(
       result.applied.length === 0
         ? `datastore schema is current (version ${result.to})\n`
@@ -39,7 +26,7 @@ export function migrateCommand(flags: CliFlags, env: NodeJS.ProcessEnv): Promise
 /** `pgquerylens gc`: drops expired partitions now, as the daemon does daily. */
 export function gcCommand(flags: CliFlags, env: NodeJS.ProcessEnv): Promise<number> {
   return withDatastore(flags, env, async (pool, config) => {
-    await prepareDatastore(pool);
+    await prepareDatastore(pool, builtinProbeSchemas());
     const result = await collectGarbage(pool, {
       schemas: builtinProbeSchemas(),
       configuredRetentionDays: (probe) => config.collectors[probe]?.retentionDays,

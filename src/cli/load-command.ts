@@ -6,8 +6,7 @@ import { createGunzip } from 'node:zlib';
 import type { Argv, CommandModule } from 'yargs';
 import { createDatastorePool } from '../adapters/datastore/datastore-pool.js';
 import { DatastoreWriter, type WriteResult } from '../adapters/datastore/datastore-writer.js';
-import { syncMetricsTables } from '../adapters/datastore/metrics-tables.js';
-import { migrate } from '../adapters/datastore/migrate.js';
+import { prepareDatastore } from '../adapters/datastore/prepare-datastore.js';
 import { pendingFromBatch, type PendingBatch } from '../adapters/datastore/pending-batch.js';
 import { SPOOL_PARTIAL_SUFFIX } from '../adapters/output/ndjson-spool-adapter.js';
 import { builtinCollectorNames, builtinProbeSchemas } from '../collectors/builtin-collectors.js';
@@ -138,16 +137,7 @@ export async function loadCommand(args: LoadArgs, io: LoadIo): Promise<number> {
   };
   try {
     const schemas = builtinProbeSchemas();
-    const migrated = await migrate(pool);
-    if (migrated.applied.length > 0) {
-      logger.info('datastore migrated', { from: migrated.from, to: migrated.to });
-    }
-    const client = await pool.connect();
-    try {
-      await syncMetricsTables(client, schemas);
-    } finally {
-      client.release();
-    }
+    await prepareDatastore(pool, schemas, logger);
     const writer = new DatastoreWriter({ pool, schemas, owner: datastore?.owner ?? 'pgquerylens' });
     const loader = new ChunkedLoader(writer, batchRows, summary);
 

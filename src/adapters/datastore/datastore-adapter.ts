@@ -9,8 +9,7 @@ import { redact } from '../../core/redact.js';
 import { sleep } from '../../core/timeout.js';
 import type { BatchBuffer } from './batch-buffer.js';
 import { DatastoreWriter } from './datastore-writer.js';
-import { migrate } from './migrate.js';
-import { syncMetricsTables } from './metrics-tables.js';
+import { prepareDatastore } from './prepare-datastore.js';
 import { pendingFromBatch, type PendingBatch } from './pending-batch.js';
 
 export interface DatastoreAdapterOptions {
@@ -224,16 +223,7 @@ export class DatastoreAdapter implements ExportAdapter {
   }
 
   async #prepare(): Promise<void> {
-    const result = await migrate(this.#opts.pool);
-    if (result.applied.length > 0) {
-      this.#opts.logger.info('datastore migrated', { from: result.from, to: result.to });
-    }
-    const client = await this.#opts.pool.connect();
-    try {
-      await syncMetricsTables(client, this.#opts.schemas);
-    } finally {
-      client.release();
-    }
+    await prepareDatastore(this.#opts.pool, this.#opts.schemas, this.#opts.logger);
     await this.#opts.onReady?.(this.#writer);
     this.#ready = true;
   }
