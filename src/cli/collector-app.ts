@@ -208,25 +208,22 @@ export class CollectorApp {
 
   /** Collectors that read this kind of target (a PgBouncer has no pg_* views). */
   #kindCollectors(target: ResolvedTarget): Collector[] {
-    return this.#registered
-      .map((d) => d.collector)
-      .filter((c) => (c.targetKind ?? 'postgresql') === target.kind);
+    return this.#registered.map((d) => d.collector).filter((c) => readsKind(c, target));
   }
 
   /** Collectors enabled on a target: override, then configuration, then the default. */
   #enabledFor(name: string): Collector[] {
     const target = this.#targets.get(name);
     if (target === undefined) return [];
-    const enabledByDefault = new Map(
-      this.#registered.map((d) => [d.collector.name, d.enabledByDefault]),
-    );
-    return this.#kindCollectors(target).filter(
-      (c) =>
-        this.#overrides(name, c.name)?.enabled ??
-        this.#deps.config.collectors[c.name]?.enabled ??
-        enabledByDefault.get(c.name) ??
-        false,
-    );
+    return this.#registered
+      .filter(
+        ({ collector: c, enabledByDefault }) =>
+          readsKind(c, target) &&
+          (this.#overrides(name, c.name)?.enabled ??
+            this.#deps.config.collectors[c.name]?.enabled ??
+            enabledByDefault),
+      )
+      .map((d) => d.collector);
   }
 
   /**
@@ -290,4 +287,9 @@ export class CollectorApp {
       own?.timeoutMs ?? Math.max(statementTimeoutMs + 5_000, Math.min(intervalMs, 60_000));
     return { statementTimeoutMs, deadlineMs };
   }
+}
+
+/** Whether a collector reads this kind of target (a PgBouncer has no pg_* views). */
+function readsKind(collector: Collector, target: ResolvedTarget): boolean {
+  return (collector.targetKind ?? 'postgresql') === target.kind;
 }
