@@ -4,7 +4,7 @@ import { BUILTIN_PROBES } from '../../src/collectors/builtin-collectors.js';
 import type { ProbeRow, ProbeValue } from '../../src/core/model/probe-sample.js';
 import { DebianPostgres, debianReplicationSkipReason } from '../helpers/debian-postgres.js';
 import { runProbes, type ProbeRun } from '../helpers/probe-run.js';
-import { fitsType } from '../helpers/probe-types.js';
+import { catalogProblems } from '../helpers/probe-types.js';
 
 /**
  * The replication probes choose their SQL by whether the server is in recovery. Here they run
@@ -28,31 +28,6 @@ function lsnBytes(lsn: ProbeValue | undefined): bigint {
   if (typeof lsn !== 'string' || !LSN.test(lsn)) throw new Error(`not an LSN: ${String(lsn)}`);
   const [hi = '0', lo = '0'] = lsn.split('/');
   return (BigInt(`0x${hi}`) << 32n) + BigInt(`0x${lo}`);
-}
-
-/** Failed runs (unavailable is fine, with a reason) and rows that do not match the schema. */
-function problems(runs: ReadonlyMap<string, ProbeRun>): string[] {
-  const out: string[] = [];
-  for (const [name, run] of runs) {
-    for (const status of run.statuses) {
-      const where = `${name}${status.database === undefined ? '' : `@${status.database}`}`;
-      if (!status.success && status.unavailable !== true) out.push(`${where}: ${status.error}`);
-      if (status.unavailable === true && !/\w{4,}/.test(status.error ?? '')) {
-        out.push(`${where}: unavailable without a reason`);
-      }
-    }
-    const probe = BUILTIN_PROBES.find((p) => p.name === name);
-    const types = new Map(probe?.schema.columns.map((c) => [c.name, c.type]));
-    for (const row of run.rows) {
-      for (const [column, value] of Object.entries(row)) {
-        const type = types.get(column);
-        if (type === undefined || !fitsType(value, type)) {
-          out.push(`${name}.${column}: ${JSON.stringify(value)} is not ${type ?? 'declared'}`);
-        }
-      }
-    }
-  }
-  return [...new Set(out)];
 }
 
 function succeeded(runs: ReadonlyMap<string, ProbeRun>, name: string): ProbeRun {
@@ -359,7 +334,7 @@ describe('probes on a Debian PostgreSQL 15 primary and its streaming standby', (
         }) => {
           if (standby === undefined) return skip(skipReason);
           const all = await allRuns(server, role);
-          expect(problems(all), `${server} as ${role}`).toEqual([]);
+          expect(catalogProblems(all), `${server} as ${role}`).toEqual([]);
           // None silently missing: every shipped probe reported how it fared.
           expect(
             BUILTIN_PROBES.filter((p) => (all.get(p.name)?.statuses.length ?? 0) === 0),
