@@ -20,3 +20,7 @@ export type LogFormat = (typeof LOG_FORMATS)[number];
 
 export const OUTPUT_FORMATS = ['json', 'summary', 'file'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+/** What happens to statement texts from pg_stat_activity before they leave the process. */
+export const QUERY_TEXT_MODES = ['obfuscated', 'raw', 'none'] as const;
+export type QueryTextMode = (typeof QUERY_TEXT_MODES)[number];
