@@ -8,6 +8,7 @@ import { ExportManager } from '../core/export-manager.js';
 import type { Logger } from '../core/logger.js';
 import { Scheduler } from '../core/scheduler.js';
 import type { TargetConnector } from '../core/target-connector.js';
+import type { TargetService } from '../core/target-service.js';
 
 export interface CollectorAppDeps {
   readonly config: ResolvedConfig;
@@ -16,6 +17,8 @@ export interface CollectorAppDeps {
   readonly connect: (target: ResolvedTarget) => TargetConnector;
   readonly logger: Logger;
   readonly version: string;
+  /** Background work per target (the session sampler); runs only while collecting periodically. */
+  readonly services?: readonly TargetService[];
 }
 
 /** Outcome of a one-shot run. */
@@ -81,6 +84,7 @@ export class CollectorApp {
     if (current !== undefined && JSON.stringify(current) === JSON.stringify(target)) return false;
     if (current !== undefined) await this.#dropRunner(target.name);
     this.#addRunner(target);
+    this.#attachServices(target.name);
     this.#reschedule(target.name);
     return true;
   }
@@ -135,7 +139,10 @@ export class CollectorApp {
       { logger: this.#deps.logger },
     );
     this.#scheduler.start();
-    for (const name of this.#targets.keys()) this.#reschedule(name);
+    for (const name of this.#targets.keys()) {
+      this.#attachServices(name);
+      this.#reschedule(name);
+    }
     const first = this.#targets.keys().next().value;
     this.#deps.logger.info('collecting', {
       targets: this.targetNames,
@@ -181,7 +188,8 @@ export class CollectorApp {
     this.#connectors.delete(name);
     this.#runners.delete(name);
     if (connector === undefined) return Promise.resolve();
-    const retired = Promise.allSettled(running)
+    const detached = (this.#deps.services ?? []).map((service) => service.detach(name));
+    const retired = Promise.allSettled([...running, ...detached])
       .then(() => connector.close())
       .catch((err: unknown) =>
         this.#deps.logger.warn('closing connections failed', {
@@ -192,6 +200,21 @@ export class CollectorApp {
       .finally(() => this.#retiring.delete(retired));
     this.#retiring.add(retired);
     return Promise.resolve();
+  }
+
+  /** Starts each service on a target, once collection is periodic (not for one-shot runs). */
+  #attachServices(name: string): void {
+    const connector = this.#connectors.get(name);
+    const runner = this.#runners.get(name);
+    if (this.#scheduler === undefined || this.#stopped || !connector || !runner) return;
+    for (const service of this.#deps.services ?? []) {
+      service.attach(
+        runner.target,
+        connector,
+        (collector) => this.#enabledFor(name).some((c) => c.name === collector),
+        this.#deps.logger.child({ target: name }),
+      );
+    }
   }
 
   #reschedule(name: string): void {
@@ -238,6 +261,15 @@ export class CollectorApp {
     if (this.#scheduler !== undefined) {
       await this.#scheduler.stop(deadline);
     }
+    await Promise.all(
+      (this.#deps.services ?? []).map((service) =>
+        service.close().catch((err: unknown) =>
+          this.#deps.logger.warn(`stopping the ${service.name} failed`, {
+            err: errorMessage(err),
+          }),
+        ),
+      ),
+    );
     const left = Math.max(1_000, deadline - (Date.now() - started));
     await this.exportManager.shutdown(left);
     await Promise.all(this.#retiring);

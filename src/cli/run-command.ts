@@ -1,5 +1,6 @@
 import { PgTargetConnector } from '../collectors/connection/pg-target-connector.js';
 import { builtinCollectors } from '../collectors/builtin-collectors.js';
+import { QueryPerformanceState } from '../collectors/query-performance-state.js';
 import { PgBouncerConnector } from '../collectors/pgbouncer/pgbouncer-connector.js';
 import type { ResolvedConfig } from '../core/config/resolved-config.js';
 import { ConfigError, errorMessage, formatConfigIssue } from '../core/errors.js';
@@ -83,9 +84,11 @@ export async function runCommand(flags: CliFlags, env: NodeJS.ProcessEnv): Promi
       await stopDemo(demo);
       return EXIT_RUNTIME_FAILURE;
     }
+    const queryPerformance = new QueryPerformanceState(config.queryPerformance);
     const app = new CollectorApp({
       config,
-      registry: builtinCollectors(),
+      registry: builtinCollectors(queryPerformance),
+      services: [queryPerformance],
       adapters: built.adapters,
       connect: (target) =>
         target.kind === 'pgbouncer'

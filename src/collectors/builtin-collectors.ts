@@ -1,4 +1,22 @@
+import type { Collector } from '../core/collector.js';
 import { CollectorRegistry } from '../core/collector-registry.js';
+import { QUERY_PERFORMANCE_DEFAULTS } from '../core/config/query-performance-settings.js';
+import { activeSessionHistoryCollector } from './ash/active-session-history-collector.js';
+import { blockingSessionsCollector } from './ash/blocking-sessions-collector.js';
+import { waitEventsCollector } from './ash/wait-events-collector.js';
+import { executionPlansCollector } from './plans/execution-plans-collector.js';
+import {
+  ACTIVE_SESSION_HISTORY,
+  BLOCKING_SESSIONS,
+  EXECUTION_PLANS,
+  SLOW_QUERIES,
+  WAIT_EVENTS,
+} from './query-performance-names.js';
+import { QueryPerformanceState } from './query-performance-state.js';
+import {
+  slowQueriesCollector,
+  STATEMENT_INTERVALS_SCHEMA,
+} from './statements/slow-queries-collector.js';
 import type { ProbeSchema } from '../core/probe-schema.js';
 import { DATABASE_PROBES } from './probes/catalog-database.js';
 import { EXTENSION_PROBES } from './probes/catalog-extensions.js';
@@ -18,21 +36,47 @@ export const BUILTIN_PROBES: readonly ProbeCollector[] = [
   ...PGBOUNCER_PROBES,
 ];
 
-/** The registry of every collector shipped with pgquerylens. */
-export function builtinCollectors(): CollectorRegistry {
+/** The query-performance collectors, all on by default; they share `state`. */
+export function queryPerformanceCollectors(state: QueryPerformanceState): Collector[] {
+  return [
+    slowQueriesCollector(state),
+    activeSessionHistoryCollector(state.ash, state.settings),
+    waitEventsCollector(state.ash, state.statements),
+    blockingSessionsCollector(state.ash),
+    executionPlansCollector(state),
+  ];
+}
+
+/**
+ * The registry of every collector shipped with pgquerylens. Without `state` (commands that
+ * only list or validate) the query-performance collectors get a state of defaults.
+ */
+export function builtinCollectors(
+  state: QueryPerformanceState = new QueryPerformanceState(QUERY_PERFORMANCE_DEFAULTS),
+): CollectorRegistry {
   const registry = new CollectorRegistry();
   for (const probe of BUILTIN_PROBES) {
     registry.register(probe, { enabledByDefault: probe.spec.enabledByDefault });
+  }
+  for (const collector of queryPerformanceCollectors(state)) {
+    registry.register(collector, { enabledByDefault: true });
   }
   return registry;
 }
 
 /** Names of the shipped collectors, for validating `collectors:` in configuration. */
 export function builtinCollectorNames(): string[] {
-  return BUILTIN_PROBES.map((p) => p.name);
+  return [
+    ...BUILTIN_PROBES.map((p) => p.name),
+    SLOW_QUERIES,
+    ACTIVE_SESSION_HISTORY,
+    WAIT_EVENTS,
+    BLOCKING_SESSIONS,
+    EXECUTION_PLANS,
+  ];
 }
 
 /** Row shapes of every shipped probe, for adapters that store rows (the datastore). */
 export function builtinProbeSchemas(): ProbeSchema[] {
-  return BUILTIN_PROBES.map((p) => p.schema);
+  return [...BUILTIN_PROBES.map((p) => p.schema), STATEMENT_INTERVALS_SCHEMA];
 }

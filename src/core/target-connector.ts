@@ -21,6 +21,14 @@ export interface QuerySession {
   ): Promise<T[]>;
 }
 
+/** A connection of its own, outside the pool and its permits; its owner closes it. */
+export interface DedicatedSession extends QuerySession {
+  /** True once the connection failed or timed out; open a new one. */
+  readonly broken: boolean;
+  /** Closes the connection; idempotent. */
+  close(): Promise<void>;
+}
+
 /**
  * Access to one monitored server. Implemented outside the core (the pg driver lives in
  * src/collectors/connection), so the core stays driver-free.
@@ -39,6 +47,11 @@ export interface TargetConnector {
     fn: (session: QuerySession) => Promise<T>,
     signal?: AbortSignal,
   ): Promise<T>;
+  /**
+   * Opens a connection outside the pool and its permits, for a sampler that must never queue
+   * behind collectors. Absent where there are no sessions to sample (PgBouncer).
+   */
+  openDedicated?(database?: string): Promise<DedicatedSession>;
   /** Closes every connection; idempotent. */
   close(): Promise<void>;
 }

@@ -6,6 +6,7 @@ import { redact } from '../../core/redact.js';
 import { Semaphore } from '../../core/semaphore.js';
 import type { ServerFacts } from '../../core/server-facts.js';
 import type {
+  DedicatedSession,
   QueryOptions,
   QuerySession,
   Row,
@@ -92,6 +93,23 @@ export class PgTargetConnector implements TargetConnector {
         this.#pool.release(pooled);
       }
     });
+  }
+
+  async openDedicated(database?: string): Promise<DedicatedSession> {
+    const pooled = await this.#open(database ?? this.#target.database);
+    const session = this.#session(pooled);
+    let closed = false;
+    return {
+      ...session,
+      get broken() {
+        return pooled.broken || closed;
+      },
+      close: async () => {
+        if (closed) return;
+        closed = true;
+        await pooled.client.end().catch(() => undefined);
+      },
+    };
   }
 
   async close(): Promise<void> {

@@ -7,7 +7,6 @@ import {
   isPreloaded,
   type ServerFacts,
 } from '../../core/server-facts.js';
-import type { Row } from '../../core/target-connector.js';
 import { defineProbe, type ProbeCollector } from './define-probe.js';
 import type { ProbeColumnSpec } from './probe-spec.js';
 import { QueryTextCache } from './query-text-cache.js';
@@ -232,7 +231,12 @@ export function createPgStatStatements(
           LIMIT ${ROW_LIMIT}`,
         [ctx.databases],
       );
-      await fetchNewTexts(ctx, statements, rows, texts);
+      await fetchNewTexts(
+        ctx,
+        statements,
+        rows.map((row) => String(row.queryid)),
+        texts,
+      );
       return rows.map((row) => ({
         ...row,
         query: texts.get(ctx.target.name, String(row.queryid)) ?? null,
@@ -241,24 +245,30 @@ export function createPgStatStatements(
   });
 }
 
+/**
+ * Texts shared by every reader of pg_stat_statements in the process (this probe and the
+ * slow-queries collector), so a statement's text crosses the wire once.
+ */
+export const statementTexts = new QueryTextCache(TEXT_CACHE_ENTRIES, TEXT_CACHE_BYTES);
+
 /** The probe as registered, with a cache shared by every target of the process. */
-export const pgStatStatements = createPgStatStatements();
+export const pgStatStatements = createPgStatStatements(statementTexts);
 
 /**
- * Reads texts of queryids this target has not shown before, in one statement. A failure costs
- * only the texts (retried next run), never the statistics.
+ * Reads texts of queryids this target has not shown before (most important first), in one
+ * statement. A failure costs only the texts (retried next run), never the statistics.
+ * `statements` is the schema-qualified pg_stat_statements function.
  */
-async function fetchNewTexts(
+export async function fetchNewTexts(
   ctx: CollectContext,
   statements: string,
-  rows: readonly Row[],
+  queryIds: readonly string[],
   texts: QueryTextCache,
 ): Promise<void> {
   const target = ctx.target.name;
   const wanted = new Set<string>();
-  for (const row of rows) {
+  for (const id of queryIds) {
     if (wanted.size >= MAX_NEW_TEXTS_PER_RUN) break;
-    const id = String(row.queryid);
     if (!texts.has(target, id)) wanted.add(id);
   }
   if (wanted.size === 0) return;

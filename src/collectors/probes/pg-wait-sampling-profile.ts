@@ -13,7 +13,9 @@ const hasQueryId = (facts: ServerFacts): boolean => extensionAtLeast(facts, EXTE
 
 /**
  * The wait-event profile: how many times the sampler found a backend in each wait event, per
- * query, since the profile was last reset (this probe never resets it; consumers take deltas).
+ * query, since the profile was last reset. Off by default: the wait_events collector reads the
+ * same profile as interval wait time and resets it when the role may, which would make these
+ * cumulative rows restart at every one of its runs.
  * Summed over pids so the result stays small. The history view is never read: it is a ring
  * buffer of raw samples, costly to copy and overwritten anyway.
  */
@@ -23,7 +25,7 @@ export const pgWaitSamplingProfile = defineProbe({
   description:
     'pg_wait_sampling profile: wait-event samples per event and query, with the sampling period',
   retentionDays: 7,
-  enabledByDefault: true,
+  enabledByDefault: false,
   key: ['event_type', 'event', 'queryid'],
   columns: [
     // A sample with no wait event is a backend running on CPU, as ASH tools label it.

@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { parseDurationMs } from '../duration.js';
-import { LOG_FORMATS, LOG_LEVELS, MODES, OUTPUT_FORMATS, SSL_MODES } from './modes.js';
+import {
+  LOG_FORMATS,
+  LOG_LEVELS,
+  MODES,
+  OUTPUT_FORMATS,
+  QUERY_TEXT_MODES,
+  SSL_MODES,
+} from './modes.js';
 import { TARGET_KINDS } from './resolved-config.js';
 
 /** `30s`, `10m`, `500ms` or a number of seconds, to milliseconds. */
@@ -91,12 +98,62 @@ const collectorSettingsSchema = z.strictObject({
   retention: retention.optional(),
 });
 
+// A schema-qualified function name, checked because it is spliced into SQL.
+const qualifiedName = z.string().regex(/^[a-z_][a-z0-9_$]*\.[a-z_][a-z0-9_$]*$/, {
+  message: 'use schema.function, lower-case letters, digits and _ only',
+});
+
+const queryPerformanceSchema = z.strictObject({
+  queryText: z.enum(QUERY_TEXT_MODES).optional(),
+  queryTextMaxLength: intIn(64, 1_000_000).optional(),
+  slowQueries: z.strictObject({ limit: intIn(1, 500).optional() }).optional(),
+  individualQueries: z.strictObject({ perQuery: intIn(0, 100).optional() }).optional(),
+  ash: z
+    .strictObject({
+      interval: positiveDuration
+        .refine((ms) => ms >= 100 && ms <= 60_000, { message: 'must be between 100ms and 60s' })
+        .optional(),
+      timeout: positiveDuration.optional(),
+      bufferSessions: intIn(1_000, 50_000_000).optional(),
+      rawSamples: z.boolean().optional(),
+    })
+    .optional(),
+  blocking: z
+    .strictObject({
+      minInterval: positiveDuration.optional(),
+      maxRows: intIn(1, 100_000).optional(),
+    })
+    .optional(),
+  plans: z
+    .strictObject({
+      perQueryInterval: positiveDuration.optional(),
+      maxPerCycle: intIn(0, 1_000).optional(),
+      failureTtl: positiveDuration.optional(),
+      explainFunction: qualifiedName.optional(),
+    })
+    .optional(),
+  regression: z
+    .strictObject({
+      ratio: z.number().gt(1).max(1_000).optional(),
+      minExtraPerHour: duration
+        .refine((ms) => ms >= 0, { message: 'must not be negative' })
+        .optional(),
+      window: positiveDuration.optional(),
+      minCalls: intIn(1, 1_000_000_000).optional(),
+      baselineWindow: positiveDuration.optional(),
+    })
+    .optional(),
+});
+
+export type ParsedQueryPerformance = z.output<typeof queryPerformanceSchema>;
+
 export const configSchema = z.strictObject({
   mode: z.enum(MODES).default('otel'),
   interval: positiveDuration.default(30_000),
   targets: z.array(targetSchema).default([]),
   connection: z.strictObject(connectionFields).default({}),
   collectors: z.record(z.string(), collectorSettingsSchema).default({}),
+  queryPerformance: queryPerformanceSchema.default({}),
   output: z
     .strictObject({
       format: z.enum(OUTPUT_FORMATS).default('json'),

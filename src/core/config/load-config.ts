@@ -7,6 +7,7 @@ import { configSchema, type ParsedConfig, type RawConfig } from './config-schema
 import { DEFAULT_PASSWORD_ENV, envOverrides, fsReason, readEnvOrFile } from './env-overrides.js';
 import { deepMerge } from './merge.js';
 import type { ResolvedConfig } from './resolved-config.js';
+import { resolveQueryPerformance } from './query-performance-settings.js';
 import { pgEnvTarget, resolveTargets } from './resolve-targets.js';
 import { zodIssuesToConfigIssues } from './zod-issues.js';
 
@@ -104,6 +105,7 @@ export function loadConfig(input: LoadConfigInput): ResolvedConfig {
         },
       ]),
     ),
+    queryPerformance: resolveQueryPerformance(config.queryPerformance),
     ...(config.output === undefined ? {} : { output: config.output }),
     export: {
       timeoutMs: config.export.timeout,

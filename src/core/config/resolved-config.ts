@@ -1,4 +1,5 @@
 import type { LogFormat, LogLevel, Mode, OutputFormat, SslMode } from './modes.js';
+import type { QueryPerformanceSettings } from './query-performance-settings.js';
 
 /** What a target is: a PostgreSQL server, or the admin console of a PgBouncer. */
 export const TARGET_KINDS = ['postgresql', 'pgbouncer'] as const;
@@ -75,6 +76,8 @@ export interface ResolvedConfig {
   /** True when nothing named a target: the CLI may offer the embedded demo server. */
   readonly noTargetConfigured: boolean;
   readonly collectors: Readonly<Record<string, ResolvedCollectorSettings>>;
+  /** Statements, ASH, blocking and plans. */
+  readonly queryPerformance: QueryPerformanceSettings;
   /** Connection limits and timeouts from the top-level `connection`, for targets found later. */
   readonly connection: ConnectionDefaults;
   readonly output?: {

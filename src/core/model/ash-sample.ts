@@ -14,7 +14,7 @@ export interface AshSample {
   readonly backendType?: string;
   /** `active`, `idle in transaction`, … */
   readonly state: string;
-  /** `CPU*` for an active session without a wait event; `IdleTx` for idle in transaction. */
+  /** `CPU` for an active session without a wait event; `IdleTx` idle in a transaction without one. */
   readonly waitEventType: string;
   readonly waitEvent: string;
   readonly queryId?: string;
@@ -23,6 +23,8 @@ export interface AshSample {
   readonly xactStart?: string;
   readonly queryStart?: string;
   readonly stateChange?: string;
-  /** Obfuscated statement text, truncated. */
+  /** Statement text as configured (obfuscated by default), cut to the configured length. */
   readonly query?: string;
+  /** True when the server or pgquerylens cut the text. */
+  readonly queryTruncated?: boolean;
 }

@@ -1,8 +1,10 @@
 /** One observed execution of a statement that ranked as slow. */
 export interface IndividualQuery {
   readonly queryId: string;
-  /** Obfuscated statement text. */
+  /** Statement text as configured (obfuscated by default). */
   readonly queryText: string;
+  /** True when the server or pgquerylens cut the text. */
+  readonly queryTruncated?: boolean;
   readonly databaseName: string;
   /** Backend that ran it. */
   readonly pid?: number;

@@ -1,3 +1,4 @@
+import type { ActiveSessionWindow } from './active-session-window.js';
 import type { AshSample } from './ash-sample.js';
 import type { BlockingSession } from './blocking-session.js';
 import type { CollectionMetadata } from './collection-metadata.js';
@@ -22,6 +23,7 @@ export interface MetricParts {
   readonly executionPlans: readonly ExecutionPlan[];
   readonly ashSamples: readonly AshSample[];
   readonly planChanges: readonly PlanChange[];
+  readonly activeSessions: readonly ActiveSessionWindow[];
 }
 
 /** Names of the array parts, in a stable order for merging and printing. */
@@ -34,6 +36,7 @@ export const METRIC_PART_NAMES = [
   'executionPlans',
   'ashSamples',
   'planChanges',
+  'activeSessions',
 ] as const satisfies readonly (keyof MetricParts)[];
 
 /**
@@ -61,5 +64,6 @@ export function emptyParts(): { -readonly [K in keyof MetricParts]: MetricParts[
     executionPlans: [],
     ashSamples: [],
     planChanges: [],
+    activeSessions: [],
   };
 }

@@ -1,0 +1,69 @@
+import type { Collector } from '../../core/collector.js';
+import { CollectorUnavailableError } from '../../core/errors.js';
+import type { WaitEvent } from '../../core/model/wait-event.js';
+import type { StatementDirectory } from '../statements/statement-directory.js';
+import { WAIT_EVENTS } from '../query-performance-names.js';
+import { sessionsOf, waitEventsFromSessions } from './active-session-aggregate.js';
+import { AshConsumer } from './ash-consumer.js';
+import type { AshService } from './ash-service.js';
+import { LiveWaitEventDescriptions } from './live-wait-event-descriptions.js';
+import { WaitSamplingProfile, waitSamplingUsable } from './wait-sampling-profile.js';
+
+/**
+ * Wait time per interval by database, query and wait event, estimated from the session
+ * sampler (samples × interval) and, where pg_wait_sampling is installed, from its 10 ms
+ * profile as a second, finer source. Descriptions come from pg_wait_events on 17+.
+ */
+export function waitEventsCollector(
+  service: AshService,
+  statements: StatementDirectory,
+): Collector {
+  const consumer = new AshConsumer(WAIT_EVENTS, service);
+  const profile = new WaitSamplingProfile();
+  const descriptions = new LiveWaitEventDescriptions();
+  return {
+    name: WAIT_EVENTS,
+    scope: 'server',
+    description:
+      'Wait events: estimated wait time by database, query and event, from ASH and pg_wait_sampling',
+    async collect(ctx) {
+      const target = ctx.target.name;
+      const describe = await descriptions.for(ctx);
+      const events: WaitEvent[] = [];
+      const hasSampler = service.sampler(target) !== undefined;
+      if (hasSampler) {
+        const read = consumer.read(ctx);
+        const sessions = sessionsOf(read.ticks, new Set(ctx.databases));
+        events.push(
+          ...waitEventsFromSessions(
+            sessions,
+            read.sampler.intervalMs,
+            ctx.startedAt.toISOString(),
+            describe,
+          ),
+        );
+      }
+      if (waitSamplingUsable(ctx.session.facts)) {
+        const monitored = new Set(ctx.databases);
+        const sampled = await profile.read(ctx, (id) => statements.get(target, id)?.databaseName);
+        for (const event of sampled) {
+          if (event.databaseName !== '' && !monitored.has(event.databaseName)) continue;
+          const text =
+            event.queryId === undefined ? undefined : statements.get(target, event.queryId)?.text;
+          const description = describe(event.waitEventType, event.waitEvent);
+          events.push({
+            ...event,
+            ...(text === undefined ? {} : { queryText: text }),
+            ...(description === undefined ? {} : { description }),
+          });
+        }
+      } else if (!hasSampler) {
+        // Neither source: say why in the batch rather than report silence.
+        throw new CollectorUnavailableError(
+          'needs the session sampler or the pg_wait_sampling extension',
+        );
+      }
+      return { waitEvents: events };
+    },
+  };
+}
