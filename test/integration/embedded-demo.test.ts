@@ -45,6 +45,8 @@ describe('npm start with nothing configured (the embedded demo)', () => {
     expect(stdout).not.toMatch(/ failed/);
     expect(stdout).toMatch(/pg_stat_activity_summary: \d+ rows, sessions: .*\d+ background/);
     expect(stdout).toMatch(/pg_stat_database \[postgres\]: 1 row, \d+ commits/);
+    // The session sampler runs from the start; its window is in the same batches.
+    expect(stdout).toMatch(/active sessions: [\d.]+ average over \d+ ticks/);
     child.kill('SIGINT');
     const result = await done;
     expect(result.code).toBe(0);

@@ -65,6 +65,50 @@ export function formatSummary(
     const line = describeProbe(probe);
     if (line !== undefined) lines.push(`  ${line}`);
   }
+  lines.push(...describeQueryPerformance(batch).map((line) => `  ${line}`));
+  return lines;
+}
+
+/** One line per query-performance part that has something to say. */
+function describeQueryPerformance(batch: UnifiedMetrics): string[] {
+  const lines: string[] = [];
+  const top = batch.slowQueries[0];
+  if (top !== undefined) {
+    const text = top.queryText.replace(/\s+/g, ' ').slice(0, 60);
+    lines.push(
+      `slow queries: ${batch.slowQueries.length}; top ${top.totalExecTimeMs} ms in ` +
+        `${top.calls} calls (mean ${top.meanExecTimeMs} ms) [${top.databaseName}] ${text}`,
+    );
+  }
+  for (const window of batch.activeSessions) {
+    const busiest = window.buckets[0];
+    lines.push(
+      `active sessions: ${window.averageActiveSessions} average over ${window.ticks} ticks` +
+        (window.failedTicks > 0 ? ` (${window.failedTicks} failed)` : '') +
+        (busiest === undefined
+          ? ''
+          : `; busiest ${busiest.waitEventType}:${busiest.waitEvent} (${busiest.state})`),
+    );
+  }
+  if (batch.waitEvents.length > 0) {
+    const w = batch.waitEvents[0];
+    lines.push(
+      `wait events: ${batch.waitEvents.length}; top ${w?.waitEventName} ${w?.totalWaitTimeMs} ms`,
+    );
+  }
+  if (batch.blockingSessions.length > 0) {
+    const deepest = Math.max(...batch.blockingSessions.map((b) => b.depth));
+    lines.push(
+      `blocking: ${batch.blockingSessions.length} blocked sessions, chains up to ${deepest} deep`,
+    );
+  }
+  if (batch.executionPlans.length > 0 || batch.planChanges.length > 0) {
+    const regressions = batch.planChanges.filter((c) => c.kind === 'suspected_regression').length;
+    lines.push(
+      `plans: ${batch.executionPlans.length} captured, ${batch.planChanges.length} changes` +
+        (regressions > 0 ? `, ${regressions} suspected regressions` : ''),
+    );
+  }
   return lines;
 }
 
