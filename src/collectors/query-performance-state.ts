@@ -27,9 +27,14 @@ export class QueryPerformanceState implements TargetService {
   readonly #regressions = new Map<string, PlanRegressionTracker>();
   readonly #latestSlow = new Map<string, readonly SlowQuery[]>();
 
-  constructor(settings: QueryPerformanceSettings, texts: QueryTextCache = statementTexts) {
+  /** `startSamplers: false` leaves ticks to callers (tests take them one by one). */
+  constructor(
+    settings: QueryPerformanceSettings,
+    texts: QueryTextCache = statementTexts,
+    startSamplers = true,
+  ) {
     this.settings = settings;
-    this.ash = new AshService(settings);
+    this.ash = new AshService(settings, startSamplers);
     this.texts = texts;
   }
 
@@ -74,8 +79,10 @@ export class QueryPerformanceState implements TargetService {
 
   /** Stops the sampler and forgets the target's statements and plans. */
   async detach(target: string): Promise<void> {
-    await this.ash.detach(target);
+    // At once, before anything awaits: a replacement target of the same name attaches right
+    // after, and must not lose what it gathers to a late forget.
     this.forgetTarget(target);
+    await this.ash.detach(target);
   }
 
   async close(): Promise<void> {

@@ -35,7 +35,7 @@ export class QueryPerformanceHarness {
   readonly #runner: CollectionRunner;
 
   constructor(url: string, databases: string[], settings = testSettings(), name = 'qp-test') {
-    this.state = new QueryPerformanceState(settings);
+    this.state = new QueryPerformanceState(settings, undefined, false);
     const target = targetFor(url, { name, databases });
     this.#connector = new PgTargetConnector(target, silentLogger);
     const identity = { name, host: target.host, port: target.port, labels: {} };

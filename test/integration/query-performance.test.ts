@@ -258,77 +258,83 @@ describe('blocking sessions', () => {
 });
 
 describe('execution plans', () => {
-  it('changes the plan hash when an index appears and flags a regression when it goes', async () => {
-    const settings = testSettings({
-      regression: {
-        ratio: 1.5,
-        minExtraMsPerHour: 1,
-        windowMs: 1,
-        minCalls: 5,
-        baselineWindowMs: 86_400_000,
-      },
-    });
-    const h = new QueryPerformanceHarness(url, [DB], settings, 'qp-plans');
-    const c = await client();
-    await c.query('CREATE TABLE big (a int, b text)');
-    await c.query('INSERT INTO big SELECT g, md5(g::text) FROM generate_series(1, 200000) g');
-    await c.query('ANALYZE big');
-    const lookup = async (n: number): Promise<void> => {
-      for (let i = 0; i < n; i++) await c.query('SELECT b FROM big WHERE a = $1', [i * 7 + 1]);
-    };
-    const isLookup = (text: string): boolean => /FROM big WHERE a = \$1/.test(text);
-    try {
-      await h.collect('slow_queries');
-      await lookup(6);
-      await h.collect('slow_queries');
-      const first = await h.collect('execution_plans');
-      const seqPlan = first.executionPlans.find((p) =>
-        isLookup(h.state.texts.get('qp-plans', p.queryId) ?? ''),
-      );
-      expect(seqPlan?.nodes.some((n) => n.nodeType === 'Seq Scan')).toBe(true);
-      expect(seqPlan?.planHash).toMatch(/^[0-9a-f]{16}$/);
-      expect(seqPlan?.generic).toBe(true);
-      expect(first.planChanges).toEqual([]);
-
-      await c.query('CREATE INDEX big_a ON big (a)');
-      await c.query('ANALYZE big');
-      await lookup(6);
-      await h.collect('slow_queries');
-      const second = await h.collect('execution_plans');
-      const idxPlan = second.executionPlans.find((p) => p.queryId === seqPlan?.queryId);
-      expect(idxPlan?.planHash).not.toBe(seqPlan?.planHash);
-      expect(idxPlan?.nodes.some((n) => n.indexName === 'big_a')).toBe(true);
-      expect(second.planChanges).toContainEqual(
-        expect.objectContaining({
-          kind: 'new_plan',
-          queryId: seqPlan?.queryId,
-          previousPlanHash: seqPlan?.planHash,
-          newPlanHash: idxPlan?.planHash,
-        }),
-      );
-
-      // The index plan's baseline, then the index goes and the statement slows down.
-      await lookup(30);
-      await h.collect('slow_queries');
-      await c.query('DROP INDEX big_a');
-      const third = await h.collect('execution_plans');
-      expect(third.planChanges.map((p) => p.kind)).toContain('new_plan');
-      await lookup(10);
-      const verdict = await h.collect('slow_queries');
-      const regression = verdict.planChanges.find((p) => p.kind === 'suspected_regression');
-      expect(regression).toMatchObject({
-        queryId: seqPlan?.queryId,
-        previousPlanHash: idxPlan?.planHash,
-        newPlanHash: seqPlan?.planHash,
-        generic: true,
+  it(
+    'changes the plan hash when an index appears and flags a regression when it goes',
+    { timeout: 90_000 },
+    async () => {
+      const settings = testSettings({
+        regression: {
+          ratio: 1.5,
+          minExtraMsPerHour: 1,
+          windowMs: 1,
+          minCalls: 5,
+          baselineWindowMs: 86_400_000,
+        },
       });
-      expect(regression?.newMeanMs).toBeGreaterThanOrEqual(1.5 * (regression?.previousMeanMs ?? 0));
-      // Recent executions name the plan they ran with.
-      expect(verdict.slowQueries.some((q) => q.queryId === seqPlan?.queryId)).toBe(true);
-    } finally {
-      await h.close();
-    }
-  });
+      const h = new QueryPerformanceHarness(url, [DB], settings, 'qp-plans');
+      const c = await client();
+      await c.query('CREATE TABLE big (a int, b text)');
+      await c.query('INSERT INTO big SELECT g, md5(g::text) FROM generate_series(1, 200000) g');
+      await c.query('ANALYZE big');
+      const lookup = async (n: number): Promise<void> => {
+        for (let i = 0; i < n; i++) await c.query('SELECT b FROM big WHERE a = $1', [i * 7 + 1]);
+      };
+      const isLookup = (text: string): boolean => /FROM big WHERE a = \$1/.test(text);
+      try {
+        await h.collect('slow_queries');
+        await lookup(6);
+        await h.collect('slow_queries');
+        const first = await h.collect('execution_plans');
+        const seqPlan = first.executionPlans.find((p) =>
+          isLookup(h.state.texts.get('qp-plans', p.queryId) ?? ''),
+        );
+        expect(seqPlan?.nodes.some((n) => n.nodeType === 'Seq Scan')).toBe(true);
+        expect(seqPlan?.planHash).toMatch(/^[0-9a-f]{16}$/);
+        expect(seqPlan?.generic).toBe(true);
+        expect(first.planChanges).toEqual([]);
+
+        await c.query('CREATE INDEX big_a ON big (a)');
+        await c.query('ANALYZE big');
+        await lookup(6);
+        await h.collect('slow_queries');
+        const second = await h.collect('execution_plans');
+        const idxPlan = second.executionPlans.find((p) => p.queryId === seqPlan?.queryId);
+        expect(idxPlan?.planHash).not.toBe(seqPlan?.planHash);
+        expect(idxPlan?.nodes.some((n) => n.indexName === 'big_a')).toBe(true);
+        expect(second.planChanges).toContainEqual(
+          expect.objectContaining({
+            kind: 'new_plan',
+            queryId: seqPlan?.queryId,
+            previousPlanHash: seqPlan?.planHash,
+            newPlanHash: idxPlan?.planHash,
+          }),
+        );
+
+        // The index plan's baseline, then the index goes and the statement slows down.
+        await lookup(30);
+        await h.collect('slow_queries');
+        await c.query('DROP INDEX big_a');
+        const third = await h.collect('execution_plans');
+        expect(third.planChanges.map((p) => p.kind)).toContain('new_plan');
+        await lookup(10);
+        const verdict = await h.collect('slow_queries');
+        const regression = verdict.planChanges.find((p) => p.kind === 'suspected_regression');
+        expect(regression).toMatchObject({
+          queryId: seqPlan?.queryId,
+          previousPlanHash: idxPlan?.planHash,
+          newPlanHash: seqPlan?.planHash,
+          generic: true,
+        });
+        expect(regression?.newMeanMs).toBeGreaterThanOrEqual(
+          1.5 * (regression?.previousMeanMs ?? 0),
+        );
+        // Recent executions name the plan they ran with.
+        expect(verdict.slowQueries.some((q) => q.queryId === seqPlan?.queryId)).toBe(true);
+      } finally {
+        await h.close();
+      }
+    },
+  );
 
   it('never sends a hostile text to the server', async () => {
     const h = new QueryPerformanceHarness(url, [DB], testSettings(), 'qp-hostile');

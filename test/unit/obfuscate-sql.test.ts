@@ -188,8 +188,11 @@ describe('obfuscateSql', () => {
   it('honours backslash escapes in E strings only', () => {
     expect(obfuscateSql("SELECT E'\\'', 'secret' FROM t")).toBe('SELECT ?, ? FROM t');
     expect(obfuscateSql("SELECT E'it\\'s '' mine\\\\', x FROM t")).toBe('SELECT ?, x FROM t');
-    // In a standard string a backslash is an ordinary character.
-    expect(obfuscateSql("SELECT 'C:\\', x FROM t")).toBe('SELECT ?, x FROM t');
+    // In a standard string a backslash is an ordinary character (the lexer's reading), but a
+    // session with standard_conforming_strings off reads \' as a quote: obfuscateSql keeps
+    // whichever reading hides more.
+    expect(obfuscateSqlWithLexer("SELECT 'C:\\', x FROM t")).toBe('SELECT ?, x FROM t');
+    expect(obfuscateSql("SELECT 'C:\\', x FROM t")).toBe('SELECT ?');
   });
 
   it('hides every kind of string constant', () => {
@@ -495,5 +498,15 @@ describe('lexSql', () => {
       }
       expect(position, text).toBe(text.length);
     }
+  });
+});
+
+describe('obfuscateSql with standard_conforming_strings off', () => {
+  it('hides backslash-escaped literals whichever way the session reads them', () => {
+    const out = obfuscateSql("UPDATE users SET note = 'O\\'Brien card 4111', pin = '1234'");
+    expect(out).not.toMatch(/Brien|4111|1234/);
+    const pw = obfuscateSql("UPDATE users SET pw = 'it\\'s my secret' WHERE id = 7");
+    expect(pw).not.toMatch(/secret|my/);
+    expect(pw).toMatch(/UPDATE users SET pw = \? WHERE id = \?/);
   });
 });

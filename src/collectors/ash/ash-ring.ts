@@ -49,6 +49,11 @@ export class AshRing {
     return this.#ticks.length - this.#head;
   }
 
+  /** Sequence number of the newest tick, 0 before the first. */
+  get lastSeq(): number {
+    return this.#nextSeq - 1;
+  }
+
   /** Sessions held now. */
   get sessions(): number {
     return this.#sessions;

@@ -119,6 +119,7 @@ export class AshSampler {
   }
 
   async #sample(at: number): Promise<void> {
+    const seqBefore = this.ring.lastSeq;
     try {
       const session = await this.#connect(at);
       if (session === undefined) {
@@ -140,6 +141,11 @@ export class AshSampler {
       this.#warned = false;
       if (sessions.some((s) => s.waitEventType === 'Lock')) await this.#readBlocking(session, at);
     } catch (err) {
+      if (this.ring.lastSeq === seqBefore + 1) {
+        // The tick itself was read; only what followed it failed.
+        this.#failed(err);
+        return;
+      }
       this.ring.push(at, 'failed');
       this.#failed(err);
     }
@@ -156,13 +162,15 @@ export class AshSampler {
     if (connector.openDedicated === undefined) {
       throw new Error('this target has no sessions to sample');
     }
+    let opened: DedicatedSession | undefined;
     try {
-      const session = await connector.openDedicated();
-      const size = await session.query<{ size: string }>(TRACK_ACTIVITY_QUERY_SIZE_SQL);
+      opened = await connector.openDedicated();
+      const size = await opened.query<{ size: string }>(TRACK_ACTIVITY_QUERY_SIZE_SQL);
       this.#trackActivityQuerySize = Number(size[0]?.size ?? 1024);
-      this.#session = session;
-      return session;
+      this.#session = opened;
+      return opened;
     } catch (err) {
+      await opened?.close();
       this.#failed(err);
       this.#nextConnectAt =
         at + Math.min(MAX_RECONNECT_DELAY_MS, this.intervalMs * 2 ** Math.min(this.#failures, 10));

@@ -12,8 +12,11 @@ export class AshService implements TargetService {
   readonly #settings: QueryPerformanceSettings;
   readonly #samplers = new Map<string, AshSampler>();
 
-  constructor(settings: QueryPerformanceSettings) {
+  readonly #startSamplers: boolean;
+
+  constructor(settings: QueryPerformanceSettings, startSamplers = true) {
     this.#settings = settings;
+    this.#startSamplers = startSamplers;
   }
 
   attach(
@@ -36,7 +39,7 @@ export class AshService implements TargetService {
     });
     sampler.ring.subscribe(ASH_CONSUMERS);
     this.#samplers.set(target.name, sampler);
-    sampler.start();
+    if (this.#startSamplers) sampler.start();
   }
 
   /** The sampler of a target, when it has one. */

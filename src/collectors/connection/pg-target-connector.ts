@@ -13,6 +13,7 @@ import type {
   TargetConnector,
 } from '../../core/target-connector.js';
 import { detectServerFacts } from './detect-server-facts.js';
+import { endClient } from './end-client.js';
 import { CLIENT_TIMEOUT_MARGIN_MS, pgClientConfig } from './pg-client-config.js';
 import { TargetPool, type PooledClient } from './target-pool.js';
 
@@ -107,7 +108,7 @@ export class PgTargetConnector implements TargetConnector {
       close: async () => {
         if (closed) return;
         closed = true;
-        await pooled.client.end().catch(() => undefined);
+        await endClient(pooled.client);
       },
     };
   }

@@ -2,9 +2,7 @@ import type pg from 'pg';
 import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { ServerFacts } from '../../core/server-facts.js';
-import { settlesWithin } from '../../core/timeout.js';
-
-const END_GRACE_MS = 1_000;
+import { endClient } from './end-client.js';
 
 /** A live monitoring connection to one database of a target. */
 export interface PooledClient {
@@ -141,16 +139,9 @@ export class TargetPool {
   async #end(pooled: PooledClient): Promise<void> {
     this.#open -= 1;
     this.#wakeOne();
-    const ending = pooled.client.end().catch((err: unknown) => {
+    await endClient(pooled.client, (err) => {
       this.#opts.logger.debug('closing a connection failed', { err: errorMessage(err) });
     });
-    // end() waits for the server to close the socket; a peer that stopped answering would
-    // hold shutdown for minutes, so after a grace period the socket is simply destroyed.
-    if (!(await settlesWithin(ending, END_GRACE_MS))) {
-      (
-        pooled.client as unknown as { connection?: { stream?: { destroy(): void } } }
-      ).connection?.stream?.destroy();
-    }
   }
 
   #wakeOne(): void {

@@ -62,16 +62,16 @@ export function executionPlansCollector(state: QueryPerformanceState): Collector
       const regressions = state.regressions(target);
       for (const candidate of candidates(state, ctx, database, sampled)) {
         if (ctx.signal.aborted) break;
-        if (!budget.take(target, database, candidate.queryId, cycle, Date.now())) continue;
+        // Checked before the budget: a refused text costs no EXPLAIN slot.
         const verdict = explainableStatement(candidate.text);
         if (!verdict.ok) {
-          budget.done(target, database, candidate.queryId, Date.now(), 'failed');
           ctx.logger.debug('statement not explained', {
             queryId: candidate.queryId,
             reason: verdict.reason,
           });
           continue;
         }
+        if (!budget.take(target, database, candidate.queryId, cycle, Date.now())) continue;
         statementNumber = (statementNumber + 1) % 1_000_000;
         try {
           const explained = await explainStatement(

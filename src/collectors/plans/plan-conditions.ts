@@ -20,7 +20,23 @@ const EXPRESSION_KEYS = new Set([
   'Table Function Call',
   'Repeatable Seed',
   'Sampling Parameters',
+  'Run Condition',
+  'Order By',
+  'Conflict Filter',
+  'Group Keys',
+  'Hash Keys',
+  'Grouping Sets',
 ]);
+
+/** Every string inside a value (nested lists of grouping sets included), obfuscated. */
+function obfuscateStrings(value: unknown): unknown {
+  if (typeof value === 'string') return obfuscateSql(value);
+  if (Array.isArray(value)) return value.map(obfuscateStrings);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, obfuscateStrings(v)]));
+  }
+  return value;
+}
 
 /**
  * A copy of an EXPLAIN document whose expressions went through the same text policy as
@@ -36,11 +52,7 @@ export function applyConditionPolicy(plan: unknown, mode: QueryTextMode): unknow
       if (!EXPRESSION_KEYS.has(key)) {
         out[key] = visit(inner);
       } else if (mode === 'obfuscated') {
-        out[key] = Array.isArray(inner)
-          ? (inner as unknown[]).map((v) => (typeof v === 'string' ? obfuscateSql(v) : v))
-          : typeof inner === 'string'
-            ? obfuscateSql(inner)
-            : inner;
+        out[key] = obfuscateStrings(inner);
       }
     }
     return out;

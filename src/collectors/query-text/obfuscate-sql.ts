@@ -298,6 +298,19 @@ export function obfuscateSqlWithParser(text: string): string | undefined {
  * loaded and the text scans, and the lexer otherwise.
  */
 export function obfuscateSql(text: string, engine: ObfuscationEngine = 'lexer'): string {
-  if (engine === 'parser') return obfuscateSqlWithParser(text) ?? obfuscateSqlWithLexer(text);
-  return obfuscateSqlWithLexer(text);
+  const once = (t: string): string =>
+    engine === 'parser'
+      ? (obfuscateSqlWithParser(t) ?? obfuscateSqlWithLexer(t))
+      : obfuscateSqlWithLexer(t);
+  if (!text.includes("\\'")) return once(text);
+  // A session with standard_conforming_strings off writes 'O\'Brien', which the standard
+  // reading ends at the backslash, leaving the rest of the literal in the clear. Read both
+  // ways (\' is '' in that dialect) and keep the reading that leaves fewer words in the clear.
+  const standard = once(text);
+  const legacy = once(text.replaceAll("\\'", "''"));
+  return wordChars(legacy) < wordChars(standard) ? legacy : standard;
+}
+
+function wordChars(text: string): number {
+  return text.replace(/[^\p{L}\p{N}_]/gu, '').length;
 }

@@ -22,12 +22,15 @@ export function individualQueries(
   perQuery: number,
   source: IndividualQuery['source'],
   enrich: ExecutionEnrichment = {},
+  withTexts = true,
 ): IndividualQuery[] {
   if (perQuery <= 0 || slow.length === 0) return [];
   const wanted = new Map(slow.map((q) => [`${q.databaseName}/${q.queryId}`, q]));
   const executions = new Map<string, { sample: AshSample; elapsedMs: number; slow: SlowQuery }>();
   for (const s of sessions) {
-    if (s.queryId === undefined || s.queryStart === undefined) continue;
+    // Only running statements: idle in a transaction, query_id names the last statement,
+    // and the time since it started is the application's, not the statement's.
+    if (s.queryId === undefined || s.queryStart === undefined || s.state !== 'active') continue;
     const q = wanted.get(`${s.databaseName ?? ''}/${s.queryId}`);
     if (q === undefined) continue;
     const elapsedMs = Math.max(0, Date.parse(s.sampledAt) - Date.parse(s.queryStart));
@@ -47,7 +50,7 @@ export function individualQueries(
     list.push({
       queryId: q.queryId,
       // A session without text (a role without pg_read_all_stats) falls back to the statement.
-      queryText: sample.query ?? q.queryText,
+      queryText: withTexts ? (sample.query ?? q.queryText) : '',
       ...(sample.queryTruncated === true ? { queryTruncated: true } : {}),
       databaseName: q.databaseName,
       pid: sample.pid,

@@ -179,6 +179,7 @@ export function slowQueriesCollector(state: QueryPerformanceState): Collector {
               : regressions.currentPlan({ databaseName: q.databaseName, queryId: id });
           },
         },
+        state.settings.queryText !== 'none',
       );
       return {
         slowQueries: slow,
