@@ -400,3 +400,60 @@ describe('execution plans', () => {
     }
   });
 });
+
+describe('the SECURITY DEFINER explain helper', () => {
+  it('plans statements on tables the monitoring role may not read (16+)', async ({ skip }) => {
+    if (major < 16) return skip('GENERIC_PLAN, which the helper uses, needs PostgreSQL 16');
+    const admin = await client();
+    await admin.query(`CREATE ROLE qp_monitor LOGIN PASSWORD 'qp-Monitor-1' IN ROLE pg_monitor;
+      CREATE TABLE private_t (id int PRIMARY KEY, secret text);
+      CREATE SCHEMA pgquerylens;
+      CREATE FUNCTION pgquerylens.explain_statement(statement text) RETURNS json
+      LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+      DECLARE plan json;
+      BEGIN
+        IF position(';' IN statement) > 0 THEN RAISE EXCEPTION 'one statement only'; END IF;
+        SET LOCAL transaction_read_only = on;
+        EXECUTE 'EXPLAIN (GENERIC_PLAN, FORMAT JSON) ' || statement INTO plan;
+        RETURN plan;
+      END $$;
+      REVOKE ALL ON FUNCTION pgquerylens.explain_statement(text) FROM PUBLIC;
+      GRANT USAGE ON SCHEMA pgquerylens TO qp_monitor;
+      GRANT EXECUTE ON FUNCTION pgquerylens.explain_statement(text) TO qp_monitor;`);
+    const monitorUrl = new URL(url);
+    monitorUrl.username = 'qp_monitor';
+    monitorUrl.password = 'qp-Monitor-1';
+    const planFor = async (settings: ReturnType<typeof testSettings>, name: string) => {
+      const h = new QueryPerformanceHarness(monitorUrl.toString(), [DB], settings, name);
+      try {
+        await h.collect('slow_queries');
+        for (let i = 0; i < 5; i++) {
+          await admin.query('SELECT secret FROM public.private_t WHERE id = $1', [i]);
+        }
+        await h.collect('slow_queries');
+        const batch = await h.collect('execution_plans');
+        return batch.executionPlans.find((p) =>
+          (h.state.texts.get(name, p.queryId) ?? '').includes('private_t'),
+        );
+      } finally {
+        await h.close();
+      }
+    };
+    // Without the helper the role may not plan the statement: no plan, nothing breaks.
+    expect(await planFor(testSettings(), 'qp-nohelper')).toBeUndefined();
+    const withHelper = await planFor(
+      testSettings({
+        plans: {
+          perQueryIntervalMs: 1,
+          maxPerCycle: 20,
+          failureTtlMs: 1,
+          explainFunction: 'pgquerylens.explain_statement',
+        },
+      }),
+      'qp-helper',
+    );
+    expect(withHelper?.nodes[0]?.relationName ?? withHelper?.nodes[1]?.relationName).toBe(
+      'private_t',
+    );
+  });
+});
