@@ -41,7 +41,7 @@ export function queryPerformanceCollectors(state: QueryPerformanceState): Collec
   return [
     slowQueriesCollector(state),
     activeSessionHistoryCollector(state.ash, state.settings),
-    waitEventsCollector(state.ash, state.statements),
+    waitEventsCollector(state),
     blockingSessionsCollector(state.ash),
     executionPlansCollector(state),
   ];

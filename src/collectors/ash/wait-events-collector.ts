@@ -1,11 +1,10 @@
 import type { Collector } from '../../core/collector.js';
 import { CollectorUnavailableError } from '../../core/errors.js';
 import type { WaitEvent } from '../../core/model/wait-event.js';
-import type { StatementDirectory } from '../statements/statement-directory.js';
 import { WAIT_EVENTS } from '../query-performance-names.js';
+import type { QueryPerformanceState } from '../query-performance-state.js';
 import { sessionsOf, waitEventsFromSessions } from './active-session-aggregate.js';
 import { AshConsumer } from './ash-consumer.js';
-import type { AshService } from './ash-service.js';
 import { LiveWaitEventDescriptions } from './live-wait-event-descriptions.js';
 import { WaitSamplingProfile, waitSamplingUsable } from './wait-sampling-profile.js';
 
@@ -14,10 +13,8 @@ import { WaitSamplingProfile, waitSamplingUsable } from './wait-sampling-profile
  * sampler (samples × interval) and, where pg_wait_sampling is installed, from its 10 ms
  * profile as a second, finer source. Descriptions come from pg_wait_events on 17+.
  */
-export function waitEventsCollector(
-  service: AshService,
-  statements: StatementDirectory,
-): Collector {
+export function waitEventsCollector(state: QueryPerformanceState): Collector {
+  const service = state.ash;
   const consumer = new AshConsumer(WAIT_EVENTS, service);
   const profile = new WaitSamplingProfile();
   const descriptions = new LiveWaitEventDescriptions();
@@ -45,11 +42,14 @@ export function waitEventsCollector(
       }
       if (waitSamplingUsable(ctx.session.facts)) {
         const monitored = new Set(ctx.databases);
-        const sampled = await profile.read(ctx, (id) => statements.get(target, id)?.databaseName);
+        const sampled = await profile.read(
+          ctx,
+          (id) => state.statements.get(target, id)?.databaseName,
+        );
         for (const event of sampled) {
           if (event.databaseName !== '' && !monitored.has(event.databaseName)) continue;
           const text =
-            event.queryId === undefined ? undefined : statements.get(target, event.queryId)?.text;
+            event.queryId === undefined ? undefined : state.texts.get(target, event.queryId);
           const description = describe(event.waitEventType, event.waitEvent);
           events.push({
             ...event,

@@ -5,7 +5,7 @@ import type { PlanChange } from '../../core/model/plan-change.js';
 import { redact } from '../../core/redact.js';
 import { sessionsOf } from '../ash/active-session-aggregate.js';
 import { AshConsumer } from '../ash/ash-consumer.js';
-import { REDACTED_TEXT } from '../probes/pg-stat-statements.js';
+import { REDACTED_TEXT, TEXT_LIMIT } from '../probes/pg-stat-statements.js';
 import { EXECUTION_PLANS } from '../query-performance-names.js';
 import type { QueryPerformanceState } from '../query-performance-state.js';
 import { obfuscateSql } from '../query-text/obfuscate-sql.js';
@@ -15,9 +15,6 @@ import { PlanBudget } from './plan-budget.js';
 import { applyConditionPolicy } from './plan-conditions.js';
 import { flattenPlan, planRelations } from './plan-flatten.js';
 import { planHash } from './plan-hash.js';
-
-/** Texts this long were cut by the text cache (or the server): planning them would fail. */
-const TEXT_CUT_AT = 4096;
 
 /** A statement worth a plan: ranked first by the slow-query collector, then sampled by ASH. */
 interface Candidate {
@@ -137,7 +134,8 @@ function* candidates(
     text !== undefined &&
     text !== '' &&
     text !== REDACTED_TEXT &&
-    text.length < TEXT_CUT_AT &&
+    // A text at the cache's limit was cut: planning it would fail.
+    text.length < TEXT_LIMIT &&
     !seen.has(queryId);
   for (const q of state.latestSlowQueries(target)) {
     if (q.databaseName !== database || !q.toplevel) continue;
@@ -147,8 +145,7 @@ function* candidates(
     yield { queryId: q.queryId, text };
   }
   for (const queryId of sampled.inDatabase(ctx, database)) {
-    const info = state.statements.get(target, queryId);
-    const text = state.texts.get(target, queryId) ?? info?.text;
+    const text = state.texts.get(target, queryId);
     if (!usable(queryId, text)) continue;
     seen.add(queryId);
     yield { queryId, text };

@@ -1,27 +1,15 @@
+import {
+  QUERY_PERFORMANCE_DEFAULTS,
+  type QueryPerformanceSettings,
+} from '../../core/config/query-performance-settings.js';
 import type { PlanChange } from '../../core/model/plan-change.js';
 
-/** When a plan change counts as a regression. */
-export interface RegressionSettings {
-  /** New mean must be at least this multiple of the previous plan's baseline mean. */
-  readonly ratio: number;
-  /** …and cost at least this much extra execution time per hour, so trivial queries stay quiet. */
-  readonly minExtraMsPerHour: number;
-  /** How long the new plan is observed before a verdict. */
-  readonly windowMs: number;
-  /** Calls needed on each side (baseline and new plan) for a mean worth comparing. */
-  readonly minCalls: number;
-  /** How far back before the change the previous plan's baseline reaches. */
-  readonly baselineWindowMs: number;
-}
+/** When a plan change counts as a regression: the `queryPerformance.regression` settings. */
+export type RegressionSettings = QueryPerformanceSettings['regression'];
 
 /** 1.5× slower over the first hour (≥ 30 calls) than the last 24 h (≥ 30 calls), ≥ 10 s/h extra. */
-export const DEFAULT_REGRESSION_SETTINGS: RegressionSettings = {
-  ratio: 1.5,
-  minExtraMsPerHour: 10_000,
-  windowMs: 3_600_000,
-  minCalls: 30,
-  baselineWindowMs: 86_400_000,
-};
+export const DEFAULT_REGRESSION_SETTINGS: RegressionSettings =
+  QUERY_PERFORMANCE_DEFAULTS.regression;
 
 /** A statement as the tracker keys it. */
 export interface TrackedQuery {

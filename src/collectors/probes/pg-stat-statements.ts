@@ -30,7 +30,7 @@ const TEXT_CACHE_ENTRIES = 1_000_000;
 const TEXT_CACHE_BYTES = 64 * 1024 * 1024;
 
 /** Characters of a text kept; longer ones are mostly generated IN lists and VALUES. */
-const TEXT_LIMIT = 4096;
+export const TEXT_LIMIT = 4096;
 
 /**
  * New texts asked for per run, the top-ranked first. Every text read loads the whole texts

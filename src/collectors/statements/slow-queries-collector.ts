@@ -14,7 +14,12 @@ import type { QueryPerformanceState } from '../query-performance-state.js';
 import { recentActivity } from './recent-activity.js';
 import { individualQueries } from './individual-queries.js';
 import { KcacheCpu } from './kcache-cpu.js';
-import { statementActivity, topSlowQueries } from './slow-query-ranking.js';
+import {
+  rankByExecutionTime,
+  statementActivity,
+  toSlowQuery,
+  type SlowQueryContext,
+} from './slow-query-ranking.js';
 import type { CounterName } from './statement-counters.js';
 import type { StatementDeltaResult, StatementRow } from './statement-deltas.js';
 import {
@@ -110,9 +115,7 @@ export function slowQueriesCollector(state: QueryPerformanceState): Collector {
       const users = new Map(rows.map((r) => [r.userid, r.rolname ?? undefined]));
       const activity = statementActivity(result.deltas);
       const limit = state.settings.slowQueryLimit;
-      const ranked = [...activity]
-        .sort((a, b) => (b.counters.total_exec_time ?? 0) - (a.counters.total_exec_time ?? 0))
-        .slice(0, limit);
+      const ranked = rankByExecutionTime(activity, limit);
       await fetchNewTexts(
         ctx,
         statementsFunction(facts),
@@ -122,21 +125,18 @@ export function slowQueriesCollector(state: QueryPerformanceState): Collector {
       for (const a of activity) {
         const databaseName = databases.get(a.dbid);
         if (databaseName === undefined) continue;
-        const text = state.texts.get(target, a.queryId);
-        state.statements.set(target, a.queryId, {
-          databaseName,
-          ...(text === undefined ? {} : { text }),
-        });
+        state.statements.set(target, a.queryId, { databaseName });
       }
       const collectedAt = ctx.startedAt.toISOString();
-      const slow = topSlowQueries(ranked, limit, {
+      const context: SlowQueryContext = {
         databaseOf: (dbid) => databases.get(dbid),
         userOf: (userid) => users.get(userid),
         textOf: (id) => state.texts.get(target, id),
         ...(first?.current_schema == null ? {} : { schemaName: first.current_schema }),
         intervalSeconds: result.intervalSeconds ?? 0,
         collectedAt,
-      });
+      };
+      const slow = ranked.map((a) => toSlowQuery(a, context));
       state.setLatestSlowQueries(target, slow);
 
       // Plan regressions: every statement with a known plan, not only the top N.

@@ -60,16 +60,14 @@ export interface SlowQueryContext {
 }
 
 /** The `limit` statements with the most execution time in the interval, busiest first. */
-export function topSlowQueries(
+export function rankByExecutionTime(
   activity: readonly StatementActivity[],
   limit: number,
-  ctx: SlowQueryContext,
-): SlowQuery[] {
-  return [...activity]
+): StatementActivity[] {
+  return activity
     .filter((a) => (a.counters.calls ?? 0) > 0)
     .sort((a, b) => (b.counters.total_exec_time ?? 0) - (a.counters.total_exec_time ?? 0))
-    .slice(0, limit)
-    .map((a) => toSlowQuery(a, ctx));
+    .slice(0, limit);
 }
 
 export function toSlowQuery(a: StatementActivity, ctx: SlowQueryContext): SlowQuery {

@@ -1,14 +1,12 @@
 /** What is known about a statement of a server, from its pg_stat_statements entries. */
 export interface StatementInfo {
   readonly databaseName: string;
-  /** Normalised text, when it has been read. */
-  readonly text?: string;
 }
 
 /**
- * queryid → database and text per target, filled by the slow-queries collector from each
- * snapshot, so wait events from pg_wait_sampling (which has no database) and plans can name
- * the statement. Bounded per target; the oldest entries go first.
+ * queryid → database per target, filled by the slow-queries collector from each snapshot, so
+ * wait events from pg_wait_sampling (which has no database) can name the statement's database;
+ * its text is in the shared text cache. Bounded per target; the oldest entries go first.
  */
 export class StatementDirectory {
   readonly #maxPerTarget: number;

@@ -45,6 +45,3 @@ export function statementSnapshotSql(facts: ServerFacts): string {
   ${info}
  WHERE s.queryid IS NOT NULL AND d.datname = ANY($1::text[])`;
 }
-
-/** Monitored database oids, so a newly monitored database is baselined, not counted. */
-export const MONITORED_DBIDS_SQL = `SELECT oid::int8 AS oid FROM pg_catalog.pg_database WHERE datname = ANY($1::text[])`;
