@@ -3,6 +3,7 @@ import type { ResolvedConfig } from '../core/config/resolved-config.js';
 import { ConfigError, formatConfigIssue } from '../core/errors.js';
 import { redact } from '../core/redact.js';
 import { builtinCollectorNames } from '../collectors/builtin-collectors.js';
+import { ASH_CONSUMERS } from '../collectors/query-performance-names.js';
 import type { RawConfig } from '../core/config/config-schema.js';
 import { flagsToRawConfig, type CliFlags } from './cli-flags.js';
 
@@ -29,6 +30,7 @@ export function loadCliConfig(
       env,
       flags: flagsToRawConfig(flags),
       knownCollectors: builtinCollectorNames(),
+      queryMonitoringCollectors: ASH_CONSUMERS,
     });
   } catch (err) {
     if (err instanceof ConfigError) {

@@ -159,6 +159,22 @@ targets:
     expect(redact('a file-secret-1 b env-secret-3 c file-secret-2')).toBe('a **** b **** c ****');
   });
 
+  it('accepts an empty database list: server-wide collectors only', () => {
+    const c = load({ flags: { targets: [{ host: 'h', databases: [] }] } });
+    expect(c.targets[0]?.databases).toEqual([]);
+  });
+
+  it('adds PGQUERYLENS_NRI_PROTOCOL and PGQUERYLENS_NRI_STATE_DIR to the nri section', () => {
+    const c = load({
+      env: { PGQUERYLENS_NRI_PROTOCOL: '3', PGQUERYLENS_NRI_STATE_DIR: '/var/lib/pgql' },
+    });
+    expect(c.nri.protocol).toBe(3);
+    expect(c.nri.stateDir).toBe('/var/lib/pgql');
+    expect(issuesOf({ env: { PGQUERYLENS_NRI_PROTOCOL: '5' } })).toEqual([
+      'nri.protocol: Invalid input',
+    ]);
+  });
+
   it('applies collector settings and rejects unknown collectors', () => {
     const c = load({ flags: { collectors: { pg_settings: { enabled: false, interval: '5m' } } } });
     expect(c.collectors.pg_settings).toEqual({ enabled: false, intervalMs: 300_000 });
@@ -196,10 +212,7 @@ describe('configuration errors name the key and what is wrong', () => {
       { targets: [{ host: 'h', password: 'x', passwordEnv: 'Y' }] },
       'targets[0].password: set only one of password, passwordFile, passwordEnv',
     ],
-    [
-      { targets: [{ host: 'h', databases: [] }] },
-      'targets[0].databases: Too small: expected array to have >=1 items',
-    ],
+    [{ targets: [{ host: 'h', databases: [''] }] }, 'targets[0].databases[0]: must not be empty'],
     [
       { targets: [{ url: 'mysql://h/db' }] },
       'targets[0].url: unsupported scheme mysql: (use postgres://)',

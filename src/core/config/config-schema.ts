@@ -62,7 +62,8 @@ export const targetSchema = z
     sslrootcert: nonEmpty.optional(),
     sslcert: nonEmpty.optional(),
     sslkey: nonEmpty.optional(),
-    databases: z.union([z.literal('all'), z.array(nonEmpty).min(1)]).optional(),
+    // An empty list reads server-wide collectors only (nri-postgresql's default COLLECTION_LIST).
+    databases: z.union([z.literal('all'), z.array(nonEmpty)]).optional(),
     excludeDatabases: z.array(nonEmpty).optional(),
     labels: z.record(z.string(), z.string()).optional(),
     ...connectionFields,
@@ -147,6 +148,81 @@ const queryPerformanceSchema = z.strictObject({
 
 export type ParsedQueryPerformance = z.output<typeof queryPerformanceSchema>;
 
+/** COLLECTION_LIST's object form: database → schema → table → indexes. */
+const collectionObject = z.record(
+  z.string(),
+  z.record(z.string(), z.record(z.string(), z.array(z.string()))),
+);
+
+/** How the NRI adapter writes for the New Relic infrastructure agent. */
+const nriSchema = z.strictObject({
+  /** Infrastructure SDK protocol: 4 (dimensional metrics) or 3 (nri-postgresql's samples). */
+  protocol: z.union([z.literal(3), z.literal(4)]).optional(),
+  /** Keep running and print a payload per interval (plus `{}` heartbeats). */
+  daemon: z.boolean().optional(),
+  /** Where rate and statement state lives between one-shot runs. */
+  stateDir: nonEmpty.optional(),
+  /** State older than this is forgotten (nri's CACHE_TTL). */
+  stateTtl: positiveDuration.optional(),
+  /** Session samples taken during a one-shot run, and their spacing. */
+  burst: z
+    .strictObject({
+      samples: intIn(0, 100).optional(),
+      interval: positiveDuration
+        .refine((ms) => ms >= 50 && ms <= 10_000, { message: 'must be between 50ms and 10s' })
+        .optional(),
+    })
+    .optional(),
+  /** What to emit: metric sets, inventory, events (query performance). */
+  metrics: z.boolean().optional(),
+  inventory: z.boolean().optional(),
+  events: z.boolean().optional(),
+  /** NRI_CLUSTER / NRI_SERVICE: `cluster_name` / `service_name` on every set. */
+  clusterName: nonEmpty.optional(),
+  serviceName: nonEmpty.optional(),
+  /** Only these tables and indexes get sets (COLLECTION_LIST's object form). */
+  collection: collectionObject.optional(),
+  /** Tables left out by bare name (COLLECTION_IGNORE_TABLE_LIST). */
+  ignoreTables: z.array(nonEmpty).optional(),
+  queryMonitoring: z
+    .strictObject({
+      /** Most sets per query-performance event type (1..30, nri's limit). */
+      countThreshold: intIn(1, 30).optional(),
+      /** Individual queries of statements at or below this mean (ms) are left out. */
+      responseTimeThreshold: z.number().min(0).max(3_600_000).optional(),
+    })
+    .optional(),
+});
+
+export type ParsedNri = z.output<typeof nriSchema>;
+
+/** A custom query as nri-postgresql's CUSTOM_METRICS_CONFIG file defines one. */
+export const customQuerySchema = z.strictObject({
+  query: nonEmpty,
+  /** Database it runs in; the target's connection database when absent. */
+  database: nonEmpty.optional(),
+  /** Column → gauge | rate | delta | attribute; numbers default to gauge, text to attribute. */
+  metricTypes: z
+    .record(z.string(), z.enum(['gauge', 'rate', 'delta', 'prate', 'pdelta', 'attribute']))
+    .optional(),
+  /** Event type of its sets (default PostgresqlCustomSample). */
+  sampleName: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9_]*$/, { message: 'use letters, digits and _ only' })
+    .optional(),
+});
+
+/** Custom statistics queries (nri-postgresql's CUSTOM_METRICS_QUERY and CUSTOM_METRICS_CONFIG). */
+const customQueriesSchema = z.strictObject({
+  /** One query returning metric_name, metric_type, metric_value (+ attribute columns). */
+  metricsQuery: nonEmpty.optional(),
+  queries: z.array(customQuerySchema).max(100).optional(),
+  /** Per-query timeout. */
+  timeout: positiveDuration.optional(),
+});
+
+export type ParsedCustomQueries = z.output<typeof customQueriesSchema>;
+
 export const configSchema = z.strictObject({
   mode: z.enum(MODES).default('otel'),
   interval: positiveDuration.default(30_000),
@@ -154,6 +230,8 @@ export const configSchema = z.strictObject({
   connection: z.strictObject(connectionFields).default({}),
   collectors: z.record(z.string(), collectorSettingsSchema).default({}),
   queryPerformance: queryPerformanceSchema.default({}),
+  nri: nriSchema.default({}),
+  customQueries: customQueriesSchema.default({}),
   output: z
     .strictObject({
       format: z.enum(OUTPUT_FORMATS).default('json'),

@@ -32,6 +32,8 @@ export const ENV_BINDINGS: Readonly<Record<string, EnvBinding>> = {
   PGQUERYLENS_DATASTORE_SPOOL_DIR: { path: ['datastore', 'spoolDir'], kind: 'string' },
   PGQUERYLENS_SECRET_FILE: { path: ['datastore', 'secretFile'], kind: 'string' },
   PGQUERYLENS_SHUTDOWN_TIMEOUT: { path: ['shutdownTimeout'], kind: 'string' },
+  PGQUERYLENS_NRI_PROTOCOL: { path: ['nri', 'protocol'], kind: 'number' },
+  PGQUERYLENS_NRI_STATE_DIR: { path: ['nri', 'stateDir'], kind: 'string' },
 };
 
 /** Default password for targets that set none (`PGQUERYLENS_PASSWORD` / `_FILE`). */

@@ -7,6 +7,9 @@ import { configSchema, type ParsedConfig, type RawConfig } from './config-schema
 import { DEFAULT_PASSWORD_ENV, envOverrides, fsReason, readEnvOrFile } from './env-overrides.js';
 import { deepMerge } from './merge.js';
 import type { ResolvedConfig } from './resolved-config.js';
+import { resolveCustomQueries } from './custom-query-settings.js';
+import { nriLayers } from './nri-layers.js';
+import { resolveNri } from './nri-settings.js';
 import { resolveQueryPerformance } from './query-performance-settings.js';
 import { pgEnvTarget, resolveTargets } from './resolve-targets.js';
 import { zodIssuesToConfigIssues } from './zod-issues.js';
@@ -22,14 +25,22 @@ export interface LoadConfigInput {
   readonly flags?: RawConfig;
   /** Names of registered collectors, to reject typos under `collectors:`. */
   readonly knownCollectors: readonly string[];
+  /**
+   * The query-performance collectors nri-postgresql's ENABLE_QUERY_MONITORING switches (the
+   * names live with the collectors, which the core may not import). Without it the variable
+   * switches nothing.
+   */
+  readonly queryMonitoringCollectors?: readonly string[];
   readonly readFile?: (path: string) => string;
 }
 
 const readUtf8 = (path: string): string => readFileSync(path, 'utf8');
 
 /**
- * File, then environment, then flags, merged and validated. Throws ConfigError listing every
- * problem with its key path; never returns a half-valid configuration.
+ * File, then environment, then flags, merged and validated. In `nri` and `hybrid` modes the
+ * agent's and nri-postgresql's variables add layers around the file (see nri-layers.ts). Throws
+ * ConfigError listing every problem with its key path (or variable); never returns a
+ * half-valid configuration.
  */
 export function loadConfig(input: LoadConfigInput): ResolvedConfig {
   const readFile = input.readFile ?? readUtf8;
@@ -43,7 +54,19 @@ export function loadConfig(input: LoadConfigInput): ResolvedConfig {
     throw new ConfigError(issues);
   }
 
-  const merged = deepMerge(input.defaults ?? {}, fileLayer, envLayer, input.flags ?? {});
+  const defaults = input.defaults ?? {};
+  const flags = input.flags ?? {};
+  // Not thrown yet: reported with the schema's problems, so a broken agent config shows all.
+  const nri = nriLayers({
+    env: input.env,
+    readFile,
+    issues,
+    merged: deepMerge(defaults, fileLayer, envLayer, flags),
+    knownCollectors: input.knownCollectors,
+    queryMonitoringCollectors: input.queryMonitoringCollectors ?? [],
+  });
+
+  const merged = deepMerge(defaults, nri.belowFile, fileLayer, nri.aboveFile, envLayer, flags);
   const parsed = configSchema.safeParse(merged, { reportInput: true });
   // Checked on the raw input too, so a typo in a collector name is reported with the rest.
   const collectors = merged.collectors;
@@ -106,6 +129,8 @@ export function loadConfig(input: LoadConfigInput): ResolvedConfig {
       ]),
     ),
     queryPerformance: resolveQueryPerformance(config.queryPerformance),
+    nri: resolveNri(config.nri),
+    customQueries: resolveCustomQueries(config.customQueries),
     ...(config.output === undefined ? {} : { output: config.output }),
     export: {
       timeoutMs: config.export.timeout,

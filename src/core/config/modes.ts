@@ -15,7 +15,8 @@ export type SslMode = (typeof SSL_MODES)[number];
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-export const LOG_FORMATS = ['json', 'text'] as const;
+/** `agent`: the New Relic infrastructure agent's `[LEVEL] message` lines (the NRI mode's default). */
+export const LOG_FORMATS = ['json', 'text', 'agent'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
 export const OUTPUT_FORMATS = ['json', 'summary', 'file'] as const;

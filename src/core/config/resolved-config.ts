@@ -1,4 +1,6 @@
 import type { LogFormat, LogLevel, Mode, OutputFormat, SslMode } from './modes.js';
+import type { CustomQuerySettings } from './custom-query-settings.js';
+import type { NriSettings } from './nri-settings.js';
 import type { QueryPerformanceSettings } from './query-performance-settings.js';
 
 /** What a target is: a PostgreSQL server, or the admin console of a PgBouncer. */
@@ -78,6 +80,10 @@ export interface ResolvedConfig {
   readonly collectors: Readonly<Record<string, ResolvedCollectorSettings>>;
   /** Statements, ASH, blocking and plans. */
   readonly queryPerformance: QueryPerformanceSettings;
+  /** The NRI adapter (New Relic infrastructure agent). */
+  readonly nri: NriSettings;
+  /** Custom statistics queries. */
+  readonly customQueries: CustomQuerySettings;
   /** Connection limits and timeouts from the top-level `connection`, for targets found later. */
   readonly connection: ConnectionDefaults;
   readonly output?: {

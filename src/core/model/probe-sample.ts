@@ -19,4 +19,19 @@ export interface ProbeSample {
   readonly collectedAt: string;
   /** The rows, with column names as PostgreSQL spells them. */
   readonly rows: readonly ProbeRow[];
+  /** Set on the rows of a user's custom query, which no schema describes. */
+  readonly custom?: CustomSampleInfo;
+}
+
+/** How the rows of a custom query are to be reported. */
+export interface CustomSampleInfo {
+  /**
+   * `metrics-query`: each row is one metric (metric_name, metric_type, metric_value plus
+   * attribute columns); `columns`: each column of a row is a metric or an attribute.
+   */
+  readonly form: 'metrics-query' | 'columns';
+  /** Event type the rows are reported under, e.g. `PostgresqlCustomSample`. */
+  readonly sampleName: string;
+  /** Column → gauge | rate | delta | prate | pdelta | attribute, where the user chose one. */
+  readonly metricTypes: Readonly<Record<string, string>>;
 }
