@@ -1,9 +1,19 @@
 import type { Collector } from '../core/collector.js';
 import { CollectorRegistry } from '../core/collector-registry.js';
+import {
+  resolveCustomQueries,
+  type CustomQuerySettings,
+} from '../core/config/custom-query-settings.js';
 import { QUERY_PERFORMANCE_DEFAULTS } from '../core/config/query-performance-settings.js';
 import { activeSessionHistoryCollector } from './ash/active-session-history-collector.js';
 import { blockingSessionsCollector } from './ash/blocking-sessions-collector.js';
 import { waitEventsCollector } from './ash/wait-events-collector.js';
+import {
+  CUSTOM_QUERIES,
+  customQueriesCollector,
+  hasCustomQueries,
+} from './custom/custom-queries-collector.js';
+import type { ConnectorLookup } from './custom/target-connectors.js';
 import { executionPlansCollector } from './plans/execution-plans-collector.js';
 import {
   ACTIVE_SESSION_HISTORY,
@@ -47,12 +57,21 @@ export function queryPerformanceCollectors(state: QueryPerformanceState): Collec
   ];
 }
 
+/** The configured custom queries, and how to reach a target's other databases. */
+export interface CustomQueriesSetup {
+  readonly settings: CustomQuerySettings;
+  /** Connectors by target name (`TargetConnectors.lookup`), for queries with `database:`. */
+  readonly connectors?: ConnectorLookup;
+}
+
 /**
  * The registry of every collector shipped with pgquerylens. Without `state` (commands that
- * only list or validate) the query-performance collectors get a state of defaults.
+ * only list or validate) the query-performance collectors get a state of defaults. The
+ * custom-query collector is on by default only when `custom` configures a query.
  */
 export function builtinCollectors(
   state: QueryPerformanceState = new QueryPerformanceState(QUERY_PERFORMANCE_DEFAULTS),
+  custom: CustomQueriesSetup = { settings: resolveCustomQueries({}) },
 ): CollectorRegistry {
   const registry = new CollectorRegistry();
   for (const probe of BUILTIN_PROBES) {
@@ -61,6 +80,9 @@ export function builtinCollectors(
   for (const collector of queryPerformanceCollectors(state)) {
     registry.register(collector, { enabledByDefault: true });
   }
+  registry.register(customQueriesCollector(custom.settings, custom.connectors), {
+    enabledByDefault: hasCustomQueries(custom.settings),
+  });
   return registry;
 }
 
@@ -73,6 +95,7 @@ export function builtinCollectorNames(): string[] {
     WAIT_EVENTS,
     BLOCKING_SESSIONS,
     EXECUTION_PLANS,
+    CUSTOM_QUERIES,
   ];
 }
 
