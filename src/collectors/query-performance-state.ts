@@ -5,6 +5,9 @@ import type { TargetConnector } from '../core/target-connector.js';
 import type { TargetService } from '../core/target-service.js';
 import type { SlowQuery } from '../core/model/slow-query.js';
 import { AshService } from './ash/ash-service.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { WaitSamplingProfile } from './ash/wait-sampling-profile.js';
+import { PlanBudget } from './plans/plan-budget.js';
 import { PlanRegressionTracker } from './plans/plan-regression.js';
 import { statementTexts } from './probes/pg-stat-statements.js';
 import type { QueryTextCache } from './probes/query-text-cache.js';
@@ -23,6 +26,10 @@ export class QueryPerformanceState implements TargetService {
   readonly ash: AshService;
   readonly statements = new StatementDirectory();
   readonly texts: QueryTextCache;
+  /** Who may be explained when; shared so its times survive a one-shot process. */
+  readonly planBudget: PlanBudget;
+  /** pg_wait_sampling profile reads, for differencing without reset rights. */
+  readonly waitProfile = new WaitSamplingProfile();
   readonly #deltas = new Map<string, StatementDeltaTracker>();
   readonly #regressions = new Map<string, PlanRegressionTracker>();
   readonly #latestSlow = new Map<string, readonly SlowQuery[]>();
@@ -36,6 +43,11 @@ export class QueryPerformanceState implements TargetService {
     this.settings = settings;
     this.ash = new AshService(settings, startSamplers);
     this.texts = texts;
+    this.planBudget = new PlanBudget(
+      settings.plans.perQueryIntervalMs,
+      settings.plans.maxPerCycle,
+      settings.plans.failureTtlMs,
+    );
   }
 
   /** The delta tracker of a target's pg_stat_statements. */
@@ -85,6 +97,18 @@ export class QueryPerformanceState implements TargetService {
     await this.ash.detach(target);
   }
 
+  /** Ticks the target's sampler `samples` times, one sampler interval apart. */
+  async burst(target: string, samples: number, signal: AbortSignal): Promise<void> {
+    const sampler = this.ash.sampler(target);
+    if (sampler === undefined) return;
+    for (let i = 0; i < samples && !signal.aborted; i++) {
+      const started = Date.now();
+      await sampler.tickNow();
+      const wait = sampler.intervalMs - (Date.now() - started);
+      if (i + 1 < samples && wait > 0) await delay(wait, signal);
+    }
+  }
+
   async close(): Promise<void> {
     await this.ash.close();
   }
@@ -95,5 +119,72 @@ export class QueryPerformanceState implements TargetService {
     this.#regressions.delete(target);
     this.#latestSlow.delete(target);
     this.statements.forgetTarget(target);
+    this.planBudget.forgetTarget(target);
+    this.waitProfile.forgetTarget(target);
   }
+
+  /**
+   * What a one-shot process must hand to the next: the statement baseline (or every run would
+   * be a first one, with no slow queries), EXPLAIN times (or every run would explain again),
+   * plan histories, the last slow queries and a pg_wait_sampling read.
+   */
+  saveState(target: string): SavedQueryPerformance {
+    const deltas = this.#deltas.get(target)?.saveState();
+    const profile = this.waitProfile.saveState(target);
+    return {
+      version: SAVED_VERSION,
+      ...(deltas === undefined ? {} : { statements: deltas }),
+      plans: this.#regressions.get(target)?.saveState() ?? [],
+      planBudget: this.planBudget.saveState(target, Date.now()),
+      latestSlowQueries: this.latestSlowQueries(target),
+      ...(profile === undefined ? {} : { waitProfile: profile }),
+    };
+  }
+
+  /** Takes back what saveState wrote; a part that does not parse is left out, never fatal. */
+  restoreState(target: string, saved: unknown): void {
+    if (saved === null || typeof saved !== 'object') return;
+    const s = saved as Partial<Record<keyof SavedQueryPerformance, unknown>>;
+    if (s.version !== SAVED_VERSION) return;
+    if (s.statements !== undefined) this.deltas(target).restoreState(s.statements);
+    this.regressions(target).restoreState(s.plans);
+    this.planBudget.restoreState(target, s.planBudget);
+    if (s.waitProfile !== undefined) this.waitProfile.restoreState(target, s.waitProfile);
+    // Only candidates for EXPLAIN; a malformed one is dropped rather than trusted.
+    if (Array.isArray(s.latestSlowQueries)) {
+      this.setLatestSlowQueries(
+        target,
+        (s.latestSlowQueries as unknown[]).filter(isSlowQueryLike) as SlowQuery[],
+      );
+    }
+  }
+}
+
+const SAVED_VERSION = 1;
+
+/** The saved form of one target's query-performance state. */
+export interface SavedQueryPerformance {
+  readonly version: typeof SAVED_VERSION;
+  readonly statements?: unknown;
+  readonly plans: unknown;
+  readonly planBudget: unknown;
+  readonly latestSlowQueries: readonly SlowQuery[];
+  readonly waitProfile?: unknown;
+}
+
+function isSlowQueryLike(v: unknown): boolean {
+  if (v === null || typeof v !== 'object') return false;
+  const o = v as Record<string, unknown>;
+  return (
+    typeof o.queryId === 'string' &&
+    typeof o.queryText === 'string' &&
+    typeof o.databaseName === 'string' &&
+    typeof o.calls === 'number' &&
+    typeof o.meanExecTimeMs === 'number'
+  );
+}
+
+/** Waits, ending early (not throwing) on abort. */
+async function delay(ms: number, signal: AbortSignal): Promise<void> {
+  await sleep(ms, undefined, { signal }).catch(() => undefined);
 }

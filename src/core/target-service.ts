@@ -24,4 +24,16 @@ export interface TargetService {
   detach(target: string): Promise<void>;
   /** Stops everything; idempotent. */
   close(): Promise<void>;
+  /**
+   * What the service knows of a target as plain JSON, so a one-shot process (the NRI
+   * integration, started afresh every interval) can continue where the previous one stopped.
+   */
+  saveState?(target: string): unknown;
+  /** Takes back what saveState wrote; tolerates anything (a corrupt file), never throws. */
+  restoreState?(target: string, saved: unknown): void;
+  /**
+   * For a one-shot run, after attach: gathers `samples` rounds of background work at once (the
+   * session sampler's ticks), so the collectors that follow have something to read.
+   */
+  burst?(target: string, samples: number, signal: AbortSignal): Promise<void>;
 }

@@ -1,10 +1,12 @@
 import type { ServerFacts } from '../../core/server-facts.js';
+import { APPLICATION_NAME } from '../connection/pg-client-config.js';
 
 /**
  * One ASH tick: sessions that are doing something (running, waiting, or holding a
  * transaction open), never pg_blocking_pids (it takes every lock-manager partition lock, once
  * per row). Background processes are left out: a WAL sender is "active" for its whole life
- * and would count as a session forever. $1 is the longest text kept, in characters.
+ * and would count as a session forever, and so are pgquerylens's own sessions (a monitor that
+ * shows itself as the busiest client helps nobody). $1 is the longest text kept, in characters.
  */
 export function ashSampleSql(facts: ServerFacts): string {
   const queryId = facts.major >= 14 ? 'query_id::text' : 'NULL::text';
@@ -16,7 +18,8 @@ export function ashSampleSql(facts: ServerFacts): string {
   FROM pg_catalog.pg_stat_activity
  WHERE pid <> pg_catalog.pg_backend_pid()
    AND state IN ('active', 'idle in transaction', 'idle in transaction (aborted)')
-   AND backend_type IN ('client backend', 'parallel worker')`;
+   AND backend_type IN ('client backend', 'parallel worker')
+   AND application_name IS DISTINCT FROM '${APPLICATION_NAME}'`;
 }
 
 /** The server's cap on pg_stat_activity texts, to tell a cut text from a short one. */

@@ -6,7 +6,7 @@ import type { QueryPerformanceState } from '../query-performance-state.js';
 import { sessionsOf, waitEventsFromSessions } from './active-session-aggregate.js';
 import { AshConsumer } from './ash-consumer.js';
 import { LiveWaitEventDescriptions } from './live-wait-event-descriptions.js';
-import { WaitSamplingProfile, waitSamplingUsable } from './wait-sampling-profile.js';
+import { waitSamplingUsable } from './wait-sampling-profile.js';
 
 /**
  * Wait time per interval by database, query and wait event, estimated from the session
@@ -16,7 +16,7 @@ import { WaitSamplingProfile, waitSamplingUsable } from './wait-sampling-profile
 export function waitEventsCollector(state: QueryPerformanceState): Collector {
   const service = state.ash;
   const consumer = new AshConsumer(WAIT_EVENTS, service);
-  const profile = new WaitSamplingProfile();
+  const profile = state.waitProfile;
   const descriptions = new LiveWaitEventDescriptions();
   return {
     name: WAIT_EVENTS,

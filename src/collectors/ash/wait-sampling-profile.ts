@@ -35,6 +35,26 @@ export function waitSamplingUsable(facts: ServerFacts): boolean {
 export class WaitSamplingProfile {
   readonly #previous = new Map<string, Map<string, number>>();
 
+  /** The previous read of a target (kept only without reset rights), for the next process. */
+  saveState(target: string): Record<string, number> | undefined {
+    const previous = this.#previous.get(target);
+    return previous === undefined ? undefined : Object.fromEntries(previous);
+  }
+
+  /** Takes a saved read back; anything not a count is skipped. */
+  restoreState(target: string, saved: unknown): void {
+    if (saved === null || typeof saved !== 'object' || Array.isArray(saved)) return;
+    const read = new Map<string, number>();
+    for (const [key, samples] of Object.entries(saved as Record<string, unknown>)) {
+      if (typeof samples === 'number' && Number.isFinite(samples)) read.set(key, samples);
+    }
+    this.#previous.set(target, read);
+  }
+
+  forgetTarget(target: string): void {
+    this.#previous.delete(target);
+  }
+
   async read(
     ctx: CollectContext,
     databaseOf: (queryId: string) => string | undefined,

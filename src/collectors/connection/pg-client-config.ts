@@ -6,6 +6,13 @@ import type { ResolvedTarget } from '../../core/config/resolved-config.js';
 /** What every monitoring session is tagged with, so DBAs can find (and trust) us. */
 export const APPLICATION_NAME = 'pgquerylens';
 
+/**
+ * Leads every statement pgquerylens sends. pg_stat_statements keeps a leading comment in the
+ * text it stores, so the slow-query collector can leave our own statements out, as users
+ * expect of a monitor (nri-postgresql filters its own by text too).
+ */
+export const OWN_SQL_MARKER = '/* pgquerylens */ ';
+
 /** Margin past statement_timeout before the client gives up on a silent server. */
 export const CLIENT_TIMEOUT_MARGIN_MS = 2_000;
 

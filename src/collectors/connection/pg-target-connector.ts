@@ -14,7 +14,7 @@ import type {
 } from '../../core/target-connector.js';
 import { detectServerFacts } from './detect-server-facts.js';
 import { endClient } from './end-client.js';
-import { CLIENT_TIMEOUT_MARGIN_MS, pgClientConfig } from './pg-client-config.js';
+import { CLIENT_TIMEOUT_MARGIN_MS, OWN_SQL_MARKER, pgClientConfig } from './pg-client-config.js';
 import { TargetPool, type PooledClient } from './target-pool.js';
 
 export interface PgTargetConnectorOptions {
@@ -133,7 +133,7 @@ export class PgTargetConnector implements TargetConnector {
             pooled.statementTimeoutMs = timeoutMs;
           }
           const result = await pooled.client.query<R>({
-            text: sql,
+            text: OWN_SQL_MARKER + sql,
             ...(params === undefined ? {} : { values: [...params] }),
             query_timeout: timeoutMs + CLIENT_TIMEOUT_MARGIN_MS,
           } as pg.QueryConfig);

@@ -11,7 +11,6 @@ import type { QueryPerformanceState } from '../query-performance-state.js';
 import { obfuscateSql } from '../query-text/obfuscate-sql.js';
 import { explainableStatement, loadSqlParser } from '../query-text/sql-parser.js';
 import { explainStatement } from './explain-statement.js';
-import { PlanBudget } from './plan-budget.js';
 import { applyConditionPolicy } from './plan-conditions.js';
 import { flattenPlan, planRelations } from './plan-flatten.js';
 import { planHash } from './plan-hash.js';
@@ -31,11 +30,7 @@ interface Candidate {
  */
 export function executionPlansCollector(state: QueryPerformanceState): Collector {
   const settings = state.settings.plans;
-  const budget = new PlanBudget(
-    settings.perQueryIntervalMs,
-    settings.maxPerCycle,
-    settings.failureTtlMs,
-  );
+  const budget = state.planBudget;
   const consumer = new AshConsumer(EXECUTION_PLANS, state.ash);
   const sampled = new SampledStatements(consumer);
   let statementNumber = 0;

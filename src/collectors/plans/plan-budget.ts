@@ -62,6 +62,26 @@ export class PlanBudget {
     }
   }
 
+  /** A target's "not before" times as plain JSON, so a one-shot process honours them too. */
+  saveState(target: string, now: number): Record<string, number> {
+    const prefix = `${target}/`;
+    const out: Record<string, number> = {};
+    for (const [key, until] of this.#nextAllowed) {
+      if (until > now && key.startsWith(prefix)) out[key.slice(prefix.length)] = until;
+    }
+    return out;
+  }
+
+  /** Takes saved times back; anything not a number is skipped. */
+  restoreState(target: string, saved: unknown): void {
+    if (saved === null || typeof saved !== 'object' || Array.isArray(saved)) return;
+    for (const [key, until] of Object.entries(saved as Record<string, unknown>)) {
+      if (typeof until === 'number' && Number.isFinite(until)) {
+        this.#nextAllowed.set(`${target}/${key}`, until);
+      }
+    }
+  }
+
   forgetTarget(target: string): void {
     this.#cycles.delete(target);
     for (const key of this.#nextAllowed.keys()) {

@@ -251,6 +251,36 @@ export class PlanRegressionTracker {
     }
   }
 
+  /** Every statement's plans and open change as plain JSON, for the next process. */
+  saveState(): SavedPlanHistory {
+    return [...this.#queries].map(([key, q]) => ({
+      key,
+      current: q.current,
+      plans: [...q.plans].map(([hash, h]) => ({
+        hash,
+        generic: h.generic,
+        buckets: [...h.buckets].map(([hour, t]) => [hour, t.calls, t.totalMs] as const),
+      })),
+      ...(q.change === undefined ? {} : { change: { ...q.change } }),
+      touchedAt: q.touchedAt,
+      latestEnd: Number.isFinite(q.latestEnd) ? q.latestEnd : null,
+    }));
+  }
+
+  /** Takes saved statements back; entries that do not parse are skipped, never trusted. */
+  restoreState(saved: unknown): void {
+    if (!Array.isArray(saved)) return;
+    for (const entry of saved) {
+      const state = parseSavedQuery(entry);
+      if (state === undefined) continue;
+      this.#queries.set(state.key, state.state);
+      for (const key of this.#queries.keys()) {
+        if (this.#queries.size <= this.#maxQueries) break;
+        this.#queries.delete(key);
+      }
+    }
+  }
+
   #verdict(query: TrackedQuery, state: QueryState, end: number): PlanChange | undefined {
     const change = state.change;
     if (change === undefined || change.settled) return undefined;
@@ -317,4 +347,74 @@ export class PlanRegressionTracker {
 // NUL cannot appear in a database name, so the key cannot collide.
 function keyOf(query: TrackedQuery): string {
   return `${query.databaseName}\u0000${query.queryId}`;
+}
+
+/** What saveState writes: one entry per statement. */
+export type SavedPlanHistory = readonly unknown[];
+
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+function parseTotals(v: unknown): Totals | undefined {
+  if (v === null || typeof v !== 'object') return undefined;
+  const o = v as Record<string, unknown>;
+  return isNum(o.calls) && isNum(o.totalMs) ? { calls: o.calls, totalMs: o.totalMs } : undefined;
+}
+
+function parseSavedQuery(v: unknown): { key: string; state: QueryState } | undefined {
+  if (v === null || typeof v !== 'object') return undefined;
+  const o = v as Record<string, unknown>;
+  if (typeof o.key !== 'string' || typeof o.current !== 'string' || !isNum(o.touchedAt)) {
+    return undefined;
+  }
+  if (!Array.isArray(o.plans)) return undefined;
+  const plans = new Map<string, PlanHistory>();
+  for (const p of o.plans as unknown[]) {
+    if (p === null || typeof p !== 'object') return undefined;
+    const plan = p as Record<string, unknown>;
+    if (typeof plan.hash !== 'string' || typeof plan.generic !== 'boolean') return undefined;
+    if (!Array.isArray(plan.buckets)) return undefined;
+    const buckets = new Map<number, Totals>();
+    for (const b of plan.buckets as unknown[]) {
+      if (!Array.isArray(b) || !isNum(b[0]) || !isNum(b[1]) || !isNum(b[2])) return undefined;
+      buckets.set(b[0], { calls: b[1], totalMs: b[2] });
+    }
+    plans.set(plan.hash, { buckets, generic: plan.generic });
+  }
+  let change: ActiveChange | undefined;
+  if (o.change !== undefined) {
+    const c = o.change as Record<string, unknown> | null;
+    if (c === null || typeof c !== 'object') return undefined;
+    const baseline = parseTotals(c.baseline);
+    const since = parseTotals(c.since);
+    if (
+      typeof c.previousPlanHash !== 'string' ||
+      typeof c.newPlanHash !== 'string' ||
+      !isNum(c.at) ||
+      typeof c.generic !== 'boolean' ||
+      typeof c.settled !== 'boolean' ||
+      baseline === undefined ||
+      since === undefined
+    ) {
+      return undefined;
+    }
+    change = {
+      previousPlanHash: c.previousPlanHash,
+      newPlanHash: c.newPlanHash,
+      at: c.at,
+      generic: c.generic,
+      baseline,
+      since,
+      settled: c.settled,
+    };
+  }
+  return {
+    key: o.key,
+    state: {
+      current: o.current,
+      plans,
+      change,
+      touchedAt: o.touchedAt,
+      latestEnd: isNum(o.latestEnd) ? o.latestEnd : Number.NEGATIVE_INFINITY,
+    },
+  };
 }

@@ -1,4 +1,5 @@
 import type { CollectContext, Collector } from '../../core/collector.js';
+import { OWN_SQL_MARKER } from '../connection/pg-client-config.js';
 import { CollectorUnavailableError } from '../../core/errors.js';
 import type { AshSample } from '../../core/model/ash-sample.js';
 import type { IndividualQuery } from '../../core/model/individual-query.js';
@@ -115,13 +116,17 @@ export function slowQueriesCollector(state: QueryPerformanceState): Collector {
       const users = new Map(rows.map((r) => [r.userid, r.rolname ?? undefined]));
       const activity = statementActivity(result.deltas);
       const limit = state.settings.slowQueryLimit;
-      const ranked = rankByExecutionTime(activity, limit);
+      // A few more than the limit, since our own statements are dropped once texts are known.
+      const candidates = rankByExecutionTime(activity, limit + OWN_STATEMENTS_SLACK);
       await fetchNewTexts(
         ctx,
         statementsFunction(facts),
-        ranked.map((a) => a.queryId),
+        candidates.map((a) => a.queryId),
         state.texts,
       );
+      const ranked = candidates
+        .filter((a) => !(state.texts.get(target, a.queryId) ?? '').startsWith(OWN_SQL_MARKER))
+        .slice(0, limit);
       for (const a of activity) {
         const databaseName = databases.get(a.dbid);
         if (databaseName === undefined) continue;
@@ -279,3 +284,6 @@ function intervalRow(
     stats_reset: statsReset,
   };
 }
+
+/** Distinct statements pgquerylens itself may have among the busiest (probes, samplers). */
+const OWN_STATEMENTS_SLACK = 20;

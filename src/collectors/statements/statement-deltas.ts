@@ -146,6 +146,49 @@ interface Stocked {
 export class StatementDeltaTracker {
   #previous: Stored | undefined;
 
+  /**
+   * The baseline as plain JSON, so a one-shot process (the NRI integration, started afresh
+   * every interval) can diff against the previous run's snapshot.
+   */
+  saveState(): SavedStatementBaseline | undefined {
+    const p = this.#previous;
+    if (p === undefined) return undefined;
+    const keys = [...p.blocks.keys()];
+    const values = new Float64Array(keys.length * STRIDE);
+    keys.forEach((key, i) => {
+      const at = p.blocks.get(key) ?? 0;
+      values.set(p.values.subarray(at, at + STRIDE), i * STRIDE);
+    });
+    return {
+      layout: LAYOUT,
+      takenAtMs: p.takenAtMs,
+      ...(p.statsReset === undefined ? {} : { statsReset: p.statsReset }),
+      ...(p.dealloc === undefined ? {} : { dealloc: p.dealloc }),
+      monitoredDbids: [...p.monitoredDbids],
+      keys,
+      // Binary keeps NaN (a counter the extension lacks) and is a third the size of JSON numbers.
+      values: Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64'),
+    };
+  }
+
+  /** Takes a saved baseline back; false (and nothing changed) when it is not one of ours. */
+  restoreState(saved: unknown): boolean {
+    if (!isSavedBaseline(saved)) return false;
+    const bytes = Buffer.from(saved.values, 'base64');
+    if (bytes.byteLength !== saved.keys.length * STRIDE * 8) return false;
+    const values = new Float64Array(saved.keys.length * STRIDE);
+    new Uint8Array(values.buffer).set(bytes);
+    this.#previous = {
+      takenAtMs: saved.takenAtMs,
+      statsReset: saved.statsReset,
+      dealloc: saved.dealloc,
+      monitoredDbids: new Set(saved.monitoredDbids),
+      values,
+      blocks: new Map(saved.keys.map((key, i) => [key, i * STRIDE])),
+    };
+    return true;
+  }
+
   /** Compares a snapshot with the previous one, then keeps it in place of that one. */
   apply(snapshot: StatementSnapshot): StatementDeltaResult {
     const previous = this.#previous;
@@ -182,6 +225,37 @@ export class StatementDeltaTracker {
       ? { status: 'ok', intervalSeconds, deltas, counts }
       : { status: 'ok', intervalSeconds, deallocDelta, deltas, counts };
   }
+}
+
+/** A baseline saved between processes; `layout` guards against a changed counter list. */
+export interface SavedStatementBaseline {
+  readonly layout: string;
+  readonly takenAtMs: number;
+  readonly statsReset?: string;
+  readonly dealloc?: number;
+  readonly monitoredDbids: readonly number[];
+  readonly keys: readonly string[];
+  /** Float64 blocks, base64. */
+  readonly values: string;
+}
+
+const LAYOUT = `v1:${STATEMENT_COUNTERS.join(',')}`;
+
+function isSavedBaseline(v: unknown): v is SavedStatementBaseline {
+  if (v === null || typeof v !== 'object') return false;
+  const o = v as Record<string, unknown>;
+  return (
+    o.layout === LAYOUT &&
+    typeof o.takenAtMs === 'number' &&
+    Number.isFinite(o.takenAtMs) &&
+    (o.statsReset === undefined || typeof o.statsReset === 'string') &&
+    (o.dealloc === undefined || typeof o.dealloc === 'number') &&
+    Array.isArray(o.monitoredDbids) &&
+    o.monitoredDbids.every((d) => typeof d === 'number') &&
+    Array.isArray(o.keys) &&
+    o.keys.every((k) => typeof k === 'string') &&
+    typeof o.values === 'string'
+  );
 }
 
 /** Whether stats_reset changed; compared as instants, since text forms of one time differ. */
