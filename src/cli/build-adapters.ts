@@ -1,15 +1,24 @@
 import type pg from 'pg';
 import type { ResolvedConfig } from '../core/config/resolved-config.js';
+import { ConfigError } from '../core/errors.js';
 import type { ExportAdapter } from '../core/export-adapter.js';
 import type { Logger } from '../core/logger.js';
+import { NriAdapter } from '../adapters/nri/nri-adapter.js';
 import { JsonLinesAdapter } from '../adapters/output/json-lines-adapter.js';
+import { LineWriter } from '../adapters/output/line-writer.js';
 import { NdjsonSpoolAdapter } from '../adapters/output/ndjson-spool-adapter.js';
 import { SummaryAdapter } from '../adapters/output/summary-adapter.js';
 import { createDatastoreExport } from './datastore-adapter-factory.js';
+import { stateDirOf } from './one-shot-state.js';
+import { VERSION } from './version.js';
+
+/** How often a long-running NRI integration proves it is alive when it has nothing to say. */
+const NRI_HEARTBEAT_MS = 15_000;
 
 /**
- * The adapters a run exports to. The mode's own adapters (NRI, OTLP) arrive with their issues;
- * until then a mode without an output falls back to JSON lines on stdout and says so.
+ * The adapters a run exports to: the mode's own (NRI in `nri` and `hybrid`), the optional
+ * output and the datastore. OTLP arrives with its own issue; until then the `otel` mode
+ * without an output falls back to JSON lines on stdout and says so.
  */
 export async function buildAdapters(
   config: ResolvedConfig,
@@ -19,6 +28,30 @@ export async function buildAdapters(
   const closers: (() => Promise<void>)[] = [];
   let datastorePool: pg.Pool | undefined;
   const output = config.output;
+  const nri = config.mode === 'nri' || config.mode === 'hybrid';
+  if (nri && output !== undefined && output.format !== 'file' && output.path === '-') {
+    // The agent parses every stdout line as a payload; anything else there is an error in its log.
+    throw new ConfigError([
+      {
+        path: 'output.path',
+        message: `stdout carries NRI payloads in the ${config.mode} mode; write --output to a file (--output-file)`,
+      },
+    ]);
+  }
+  if (nri) {
+    const stdout = new LineWriter('-');
+    adapters.push(
+      new NriAdapter({
+        settings: config.nri,
+        stateDir: stateDirOf(config.nri.stateDir),
+        integrationVersion: VERSION,
+        intervalMs: config.intervalMs,
+        writeLine: (line, signal) => stdout.write(line, signal),
+        logger,
+        ...(config.mode === 'hybrid' || config.nri.daemon ? { heartbeatMs: NRI_HEARTBEAT_MS } : {}),
+      }),
+    );
+  }
   if (output !== undefined) {
     adapters.push(
       output.format === 'summary'
@@ -38,9 +71,7 @@ export async function buildAdapters(
   if (adapters.every((a) => a.name === 'datastore')) {
     logger.warn(
       `the ${config.mode} mode has no exporter of its own yet; writing JSON lines to stdout`,
-      {
-        mode: config.mode,
-      },
+      { mode: config.mode },
     );
     adapters.push(new JsonLinesAdapter('-'));
   }

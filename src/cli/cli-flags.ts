@@ -12,6 +12,8 @@ export interface CliFlags {
   readonly spoolDir?: string;
   readonly logLevel?: string;
   readonly logFormat?: string;
+  readonly nriProtocol?: number;
+  readonly daemon?: boolean;
 }
 
 /** The raw-config fragment flags contribute (the highest-precedence layer). */
@@ -31,6 +33,12 @@ export function flagsToRawConfig(flags: CliFlags): RawConfig {
       ...(flags.output === undefined ? {} : { format: flags.output }),
       ...(flags.outputFile === undefined ? {} : { path: flags.outputFile }),
       ...(flags.spoolDir === undefined ? {} : { spoolDir: flags.spoolDir }),
+    };
+  }
+  if (flags.nriProtocol !== undefined || flags.daemon !== undefined) {
+    raw.nri = {
+      ...(flags.nriProtocol === undefined ? {} : { protocol: flags.nriProtocol }),
+      ...(flags.daemon === undefined ? {} : { daemon: flags.daemon }),
     };
   }
   if (flags.logLevel !== undefined || flags.logFormat !== undefined) {

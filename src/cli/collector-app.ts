@@ -9,6 +9,7 @@ import type { Logger } from '../core/logger.js';
 import { Scheduler } from '../core/scheduler.js';
 import type { TargetConnector } from '../core/target-connector.js';
 import type { TargetService } from '../core/target-service.js';
+import type { TargetIdentity } from '../core/model/target-identity.js';
 
 export interface CollectorAppDeps {
   readonly config: ResolvedConfig;
@@ -19,6 +20,17 @@ export interface CollectorAppDeps {
   readonly version: string;
   /** Background work per target (the session sampler); runs only while collecting periodically. */
   readonly services?: readonly TargetService[];
+}
+
+/** How runOnceAttached carries service state from one process to the next. */
+export interface OnceAttachedOptions {
+  /** Samples each service takes before the collectors run (the session sampler's ticks). */
+  readonly burstSamples: number;
+  /** The state saved by the previous process, by service name; undefined when none. */
+  readonly loadState: (target: TargetIdentity) => Readonly<Record<string, unknown>> | undefined;
+  /** Keeps the services' state for the next process. */
+  readonly saveState: (target: TargetIdentity, state: Readonly<Record<string, unknown>>) => void;
+  readonly signal?: AbortSignal;
 }
 
 /** Outcome of a one-shot run. */
@@ -131,6 +143,54 @@ export class CollectorApp {
     };
   }
 
+  /**
+   * One run for a process started afresh every interval (the NRI integration): each service
+   * gets the state the previous process saved, attaches and takes a burst of samples, the
+   * collectors run once, and the services' state is handed back for the next process.
+   */
+  async runOnceAttached(options: OnceAttachedOptions): Promise<OnceResult> {
+    const services = this.#deps.services ?? [];
+    const signal = options.signal ?? new AbortController().signal;
+    const targets = [...this.#runners.values()].map((r) => r.target);
+    for (const target of targets) {
+      const saved = options.loadState(target);
+      for (const service of services) {
+        const state = saved?.[service.name];
+        if (state !== undefined) service.restoreState?.(target.name, state);
+      }
+      this.#attachServices(target.name, true);
+    }
+    try {
+      await Promise.all(
+        targets.flatMap((t) =>
+          services.map((service) =>
+            (service.burst?.(t.name, options.burstSamples, signal) ?? Promise.resolve()).catch(
+              (err: unknown) => {
+                this.#deps.logger.warn(`the ${service.name} burst failed`, {
+                  target: t.name,
+                  err: errorMessage(err),
+                });
+              },
+            ),
+          ),
+        ),
+      );
+      return await this.runOnce(signal);
+    } finally {
+      for (const target of targets) {
+        const state: Record<string, unknown> = {};
+        for (const service of services) {
+          const saved = service.saveState?.(target.name);
+          if (saved !== undefined) state[service.name] = saved;
+        }
+        options.saveState(target, state);
+      }
+      await Promise.all(
+        targets.flatMap((t) => services.map((s) => s.detach(t.name).catch(() => undefined))),
+      );
+    }
+  }
+
   /** Starts periodic collection. */
   start(): void {
     this.#scheduler = new Scheduler(
@@ -202,11 +262,11 @@ export class CollectorApp {
     return Promise.resolve();
   }
 
-  /** Starts each service on a target, once collection is periodic (not for one-shot runs). */
-  #attachServices(name: string): void {
+  /** Starts each service on a target, once collection is periodic or `now` (a burst run). */
+  #attachServices(name: string, now = false): void {
     const connector = this.#connectors.get(name);
     const runner = this.#runners.get(name);
-    if (this.#scheduler === undefined || this.#stopped || !connector || !runner) return;
+    if ((this.#scheduler === undefined && !now) || this.#stopped || !connector || !runner) return;
     for (const service of this.#deps.services ?? []) {
       service.attach(
         runner.target,

@@ -21,10 +21,13 @@ const writeStderr = (line: string): void => {
  */
 export function createLogger(options: LoggerOptions): Logger {
   const write = options.write ?? writeStderr;
-  const destination =
+  const render =
     options.format === 'json'
-      ? { write: (line: string) => write(line) }
-      : { write: (line: string) => write(toText(line)) };
+      ? (line: string) => line
+      : options.format === 'agent'
+        ? toAgent
+        : toText;
+  const destination = { write: (line: string) => write(render(line)) };
   const base = pino(
     {
       level: options.level,
@@ -52,17 +55,45 @@ const OMIT_IN_TEXT = new Set(['level', 'time', 'msg', 'service', 'mode', 'versio
 
 /** `13:37:05 WARN  message key=value …` for people watching a terminal. */
 function toText(jsonLine: string): string {
-  let record: Record<string, unknown>;
-  try {
-    record = JSON.parse(jsonLine) as Record<string, unknown>;
-  } catch {
-    return jsonLine;
-  }
+  const record = parseRecord(jsonLine);
+  if (record === undefined) return jsonLine;
   const time = typeof record.time === 'string' ? record.time.slice(11, 19) : '';
   const level = (typeof record.level === 'string' ? record.level : '').toUpperCase().padEnd(5);
+  return `${time} ${level} ${messageWithFields(record)}\n`;
+}
+
+/** The infrastructure SDK's level tags, which the agent parses out of an integration's stderr. */
+const AGENT_LEVELS: Readonly<Record<string, string>> = {
+  debug: 'DEBUG',
+  info: 'INFO',
+  warn: 'WARN',
+  error: 'ERR',
+};
+
+/**
+ * `[ERR] message key=value …`: the agent matches `[LEVEL] text` and files error lines under
+ * integration-errors, so problems show in its log instead of vanishing.
+ */
+function toAgent(jsonLine: string): string {
+  const record = parseRecord(jsonLine);
+  if (record === undefined) return jsonLine;
+  const level = AGENT_LEVELS[typeof record.level === 'string' ? record.level : ''] ?? 'INFO';
+  // One line per record: the agent reads stderr line by line.
+  return `[${level}] ${messageWithFields(record).replace(/[\r\n]+/g, ' ')}\n`;
+}
+
+function parseRecord(jsonLine: string): Record<string, unknown> | undefined {
+  try {
+    return JSON.parse(jsonLine) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
+function messageWithFields(record: Record<string, unknown>): string {
   const fields = Object.entries(record)
     .filter(([key]) => !OMIT_IN_TEXT.has(key))
     .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
     .join(' ');
-  return `${time} ${level} ${typeof record.msg === 'string' ? record.msg : ''}${fields === '' ? '' : ` ${fields}`}\n`;
+  return `${typeof record.msg === 'string' ? record.msg : ''}${fields === '' ? '' : ` ${fields}`}`;
 }

@@ -48,6 +48,15 @@ await yargs(argv)
     describe: 'Run every enabled collector once, export, and exit',
   })
   .option('interval', { type: 'string', describe: 'Base collection interval, e.g. 15s, 1m' })
+  .option('nri-protocol', {
+    type: 'number',
+    choices: [3, 4],
+    describe: 'NRI payloads: 4 (dimensional, default) or 3 (nri-postgresql compatible)',
+  })
+  .option('daemon', {
+    type: 'boolean',
+    describe: 'With --mode=nri: keep running, a payload per interval, instead of one run',
+  })
   .option('output', {
     type: 'string',
     choices: OUTPUT_FORMATS,

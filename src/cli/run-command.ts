@@ -1,5 +1,6 @@
 import { PgTargetConnector } from '../collectors/connection/pg-target-connector.js';
 import { builtinCollectors } from '../collectors/builtin-collectors.js';
+import { TargetConnectors } from '../collectors/custom/target-connectors.js';
 import { QueryPerformanceState } from '../collectors/query-performance-state.js';
 import { PgBouncerConnector } from '../collectors/pgbouncer/pgbouncer-connector.js';
 import type { ResolvedConfig } from '../core/config/resolved-config.js';
@@ -18,6 +19,7 @@ import { EmbeddedServer } from './embedded/embedded-server.js';
 import { EXIT_OK, EXIT_RUNTIME_FAILURE, EXIT_USAGE } from './exit-codes.js';
 import { configPathOf, loadCliConfig } from './load-cli-config.js';
 import { createLogger } from './logger.js';
+import { OneShotStateStore, stateDirOf } from './one-shot-state.js';
 import { StopSignal } from './stop-signal.js';
 import { VERSION } from './version.js';
 
@@ -84,16 +86,34 @@ export async function runCommand(flags: CliFlags, env: NodeJS.ProcessEnv): Promi
       await stopDemo(demo);
       return EXIT_RUNTIME_FAILURE;
     }
-    const queryPerformance = new QueryPerformanceState(config.queryPerformance);
+    // Under the agent each run is a fresh process: the sampler takes a quick burst of ticks,
+    // at the burst's spacing, instead of running on its own timer.
+    const nriOneShot = config.mode === 'nri' && !config.nri.daemon && flags.once !== true;
+    const queryPerformance = nriOneShot
+      ? new QueryPerformanceState(
+          {
+            ...config.queryPerformance,
+            ash: { ...config.queryPerformance.ash, intervalMs: config.nri.burst.intervalMs },
+          },
+          undefined,
+          false,
+        )
+      : new QueryPerformanceState(config.queryPerformance);
+    // Custom queries on another database open connections with their target's credentials.
+    const connectors = new TargetConnectors();
     const app = new CollectorApp({
       config,
-      registry: builtinCollectors(queryPerformance),
+      registry: builtinCollectors(queryPerformance, {
+        settings: config.customQueries,
+        connectors: connectors.lookup,
+      }),
       services: [queryPerformance],
       adapters: built.adapters,
-      connect: (target) =>
+      connect: connectors.track((target) =>
         target.kind === 'pgbouncer'
           ? new PgBouncerConnector(target, logger)
           : new PgTargetConnector(target, logger),
+      ),
       logger,
       version: VERSION,
     });
@@ -111,14 +131,27 @@ export async function runCommand(flags: CliFlags, env: NodeJS.ProcessEnv): Promi
           err: redact(errorMessage(err)),
         });
       }
-      if (flags.once !== true) sync.start(config.datastore?.refresh ?? 120_000);
+      if (flags.once !== true && !nriOneShot) sync.start(config.datastore?.refresh ?? 120_000);
     }
     let code: number = EXIT_OK;
-    if (flags.once === true && app.targetNames.length === 0) {
+    const oneShot = flags.once === true || nriOneShot;
+    if (oneShot && app.targetNames.length === 0) {
       logger.error('nothing to collect: no configured target and none stored in the datastore');
       code = EXIT_RUNTIME_FAILURE;
-    } else if (flags.once === true) {
-      const result = await Promise.race([app.runOnce(), stop.requested.then(() => undefined)]);
+    } else if (oneShot) {
+      const state = new OneShotStateStore(
+        stateDirOf(config.nri.stateDir),
+        config.nri.stateTtlMs,
+        logger,
+      );
+      const run = nriOneShot
+        ? app.runOnceAttached({
+            burstSamples: config.nri.burst.samples,
+            loadState: (target) => state.load(target),
+            saveState: (target, saved) => state.save(target, saved),
+          })
+        : app.runOnce();
+      const result = await Promise.race([run, stop.requested.then(() => undefined)]);
       if (result !== undefined) {
         logger.info('run complete', { ...result, maxRssMb: maxRssMb() });
         if (result.batches > 0 && result.unreachable === result.batches)
