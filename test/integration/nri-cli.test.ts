@@ -6,6 +6,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CLI, collect, type CliResult } from '../helpers/cli.js';
 import { freshDatabase, queryOnce } from '../helpers/fresh-database.js';
+import { appliesTo, NRI_V3_CATALOGUE } from '../helpers/nri-v3-metric-catalogue.js';
+import { qpmEventType } from '../helpers/nri-v3-qpm-catalogue.js';
 
 /**
  * The collector as the New Relic infrastructure agent runs it: a fresh process per interval,
@@ -59,6 +61,64 @@ function sets(all: Doc[], eventType: string): Record<string, string | number>[] 
   return all
     .flatMap((d) => d.data.flatMap((e) => e.metrics))
     .filter((m) => m.event_type === eventType);
+}
+
+/**
+ * How a printed set breaks nri-postgresql's catalogue: an unknown event type or attribute, a
+ * wrong JSON type, a fraction where nri has an integer, a missing attribute it always sends,
+ * keys not in Go's sorted order.
+ */
+function catalogueProblems(set: Record<string, string | number>): string[] {
+  const eventType = String(set.event_type);
+  const keys = Object.keys(set);
+  const problems: string[] = [];
+  if (keys.join('\n') !== [...keys].sort().join('\n')) problems.push(`${eventType}: keys unsorted`);
+  const qpm = qpmEventType(eventType);
+  if (qpm !== undefined) {
+    const known = new Map(qpm.attributes.map((a) => [a.name, a]));
+    for (const key of keys) {
+      if (key === 'event_type') continue;
+      const a = known.get(key);
+      const value = set[key];
+      if (a === undefined) problems.push(`${eventType}: extra ${key}`);
+      else if ((a.type === 'string') !== (typeof value === 'string')) problems.push(`${key}: type`);
+      else if (a.type === 'integer' && !Number.isInteger(value)) problems.push(`${key}: fraction`);
+      else if (a.format !== undefined && Number.isNaN(Date.parse(String(value)))) {
+        problems.push(`${key}: not a time`);
+      }
+    }
+    for (const a of qpm.attributes) {
+      if (a.required && a.mayBeAbsent === undefined && !(a.name in set)) {
+        problems.push(`${eventType}: missing ${a.name}`);
+      }
+    }
+    return problems;
+  }
+  const entry = NRI_V3_CATALOGUE[eventType];
+  if (entry === undefined) return [`unknown event type ${eventType}`];
+  const kind = entry.sets.find((k) => k.attributes.some((a) => a.name in set));
+  if (kind === undefined) return [`${eventType}: matches no set of the catalogue`];
+  const known = new Map(kind.attributes.map((a) => [a.name, a]));
+  for (const key of keys) {
+    if (key === 'event_type' || entry.namespace.includes(key)) {
+      if (typeof set[key] !== 'string') problems.push(`${key}: not a string`);
+      continue;
+    }
+    const a = known.get(key);
+    if (a === undefined) problems.push(`${eventType}: extra ${key}`);
+    else if (!appliesTo(a, major)) problems.push(`${key}: not on PG${major}`);
+    else if (typeof set[key] !== a.type) problems.push(`${key}: type`);
+    else if (a.integer === true && !Number.isInteger(set[key])) problems.push(`${key}: fraction`);
+  }
+  for (const a of kind.attributes) {
+    // A table under an ACCESS EXCLUSIVE lock has no size: pg_table_size would wait on it.
+    if (set.displayName === 'held' && a.name.endsWith('SizeInBytes')) continue;
+    if (a.optional !== true && appliesTo(a, major) && !(a.name in set)) {
+      problems.push(`${eventType} ${kind.label}: missing ${a.name}`);
+    }
+  }
+  for (const name of entry.namespace) if (!(name in set)) problems.push(`missing ${name}`);
+  return problems;
 }
 
 beforeAll(async () => {
@@ -155,6 +215,9 @@ describe('--mode=nri under the agent (nri-postgresql variables)', () => {
           expect(line.data.every((e) => e.entity.type === 'pg-instance')).toBe(true);
         }
       }
+      // Every set, field by field, against nri-postgresql's catalogue.
+      const everySet = [...one, ...two].flatMap((d) => d.data.flatMap((e) => e.metrics));
+      expect(everySet.flatMap(catalogueProblems)).toEqual([]);
       const slowSets = sets(two, 'PostgresSlowQueries');
       expect(slowSets.some((s) => String(s.query_text).includes('pg_sleep'))).toBe(true);
       // Our own statements are left out, as nri-postgresql leaves out its own.
