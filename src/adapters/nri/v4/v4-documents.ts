@@ -1,5 +1,6 @@
 import type { UnifiedMetrics } from '../../../core/model/unified-metrics.js';
 import { deriveMetricPoints } from '../../../core/semantic-metrics/catalogue.js';
+import { customMetrics } from './v4-custom-metrics.js';
 import { DatasetBook } from './v4-dataset-book.js';
 import { entityFor, rootEntity } from './v4-entities.js';
 import { queryPerformanceEvents } from './v4-events.js';
@@ -32,8 +33,9 @@ function commonAttributes(options: V4Options): Record<string, V4AttributeValue> 
  * `{protocol_version: "4", integration: {name, version}, data: [...]}` with a dataset per
  * entity (the instance or pooler first, then databases, tables and indexes as their points
  * name them), split into several documents when it would exceed V4_MAX_ITEMS_PER_DOCUMENT
- * metrics and events, so no line is huge. Metrics are the semantic catalogue's points; the
- * instance carries the pg_settings inventory; events are the query-performance records.
+ * metrics and events, so no line is huge. Metrics are the semantic catalogue's points, then
+ * the rows of custom queries (v4-custom-metrics.ts); the instance carries the pg_settings
+ * inventory; events are the query-performance records.
  */
 export function buildV4Documents(
   batch: UnifiedMetrics,
@@ -48,6 +50,10 @@ export function buildV4Documents(
       book
         .for(entityFor(batch, root, point.object))
         .metrics.push(toV4Metric(point, options.intervalMs));
+    }
+    // Users' own queries after the catalogue, as nri-postgresql runs them last.
+    for (const { metric, object } of customMetrics(batch)) {
+      book.for(entityFor(batch, root, object)).metrics.push(metric);
     }
   }
   if (options.inventory) rootDataset.inventory = settingsInventory(batch);
