@@ -9,7 +9,7 @@ import { LineWriter } from '../adapters/output/line-writer.js';
 import { NdjsonSpoolAdapter } from '../adapters/output/ndjson-spool-adapter.js';
 import { SummaryAdapter } from '../adapters/output/summary-adapter.js';
 import { createDatastoreExport } from './datastore-adapter-factory.js';
-import { stateDirOf } from './one-shot-state.js';
+import { targetStateKey } from './target-state-key.js';
 import { VERSION } from './version.js';
 
 /** How often a long-running NRI integration proves it is alive when it has nothing to say. */
@@ -23,6 +23,7 @@ const NRI_HEARTBEAT_MS = 15_000;
 export async function buildAdapters(
   config: ResolvedConfig,
   logger: Logger,
+  stateDir?: string,
 ): Promise<BuiltAdapters> {
   const adapters: ExportAdapter[] = [];
   const closers: (() => Promise<void>)[] = [];
@@ -43,7 +44,8 @@ export async function buildAdapters(
     adapters.push(
       new NriAdapter({
         settings: config.nri,
-        stateDir: stateDirOf(config.nri.stateDir),
+        ...(stateDir === undefined ? {} : { stateDir }),
+        stateKey: targetStateKey(config),
         integrationVersion: VERSION,
         intervalMs: config.intervalMs,
         writeLine: (line, signal) => stdout.write(line, signal),

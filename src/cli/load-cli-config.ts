@@ -5,6 +5,7 @@ import { redact } from '../core/redact.js';
 import { builtinCollectorNames } from '../collectors/builtin-collectors.js';
 import { ASH_CONSUMERS } from '../collectors/query-performance-names.js';
 import type { RawConfig } from '../core/config/config-schema.js';
+import { agentErrorPrefix } from './agent-prefix.js';
 import { flagsToRawConfig, type CliFlags } from './cli-flags.js';
 
 /** The config file named by the flag or PGQUERYLENS_CONFIG. */
@@ -35,7 +36,9 @@ export function loadCliConfig(
   } catch (err) {
     if (err instanceof ConfigError) {
       for (const issue of err.issues) {
-        process.stderr.write(`config error: ${redact(formatConfigIssue(issue))}\n`);
+        process.stderr.write(
+          `${agentErrorPrefix(process.argv, env)}config error: ${redact(formatConfigIssue(issue))}\n`,
+        );
       }
       return undefined;
     }

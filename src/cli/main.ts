@@ -4,6 +4,7 @@ import { hideBin } from 'yargs/helpers';
 import { redact, registerSecret } from '../core/redact.js';
 import { LOG_FORMATS, LOG_LEVELS, MODES, OUTPUT_FORMATS } from '../core/config/modes.js';
 import type { CliFlags } from './cli-flags.js';
+import { agentErrorPrefix } from './agent-prefix.js';
 import { EXIT_USAGE } from './exit-codes.js';
 import { collectorsCommand } from './collectors-command.js';
 import { connectionsCommandModule } from './connections-command.js';
@@ -128,10 +129,14 @@ await yargs(argv)
   .wrap(Math.min(110, process.stdout.columns ?? 110))
   .fail((message, err) => {
     if (err !== undefined && err !== null) {
-      process.stderr.write(`pgquerylens: ${redact(err.message)}\n`);
+      process.stderr.write(
+        `${agentErrorPrefix(argv, process.env)}pgquerylens: ${redact(err.message)}\n`,
+      );
       process.exit(1);
     }
-    process.stderr.write(`pgquerylens: ${redact(message)}\nRun pgquerylens --help for usage.\n`);
+    process.stderr.write(
+      `${agentErrorPrefix(argv, process.env)}pgquerylens: ${redact(message)}\nRun pgquerylens --help for usage.\n`,
+    );
     process.exit(EXIT_USAGE);
   })
   .parseAsync();

@@ -17,9 +17,13 @@ import { CollectorApp } from './collector-app.js';
 import { DemoWorkload } from './embedded/demo-workload.js';
 import { EmbeddedServer } from './embedded/embedded-server.js';
 import { EXIT_OK, EXIT_RUNTIME_FAILURE, EXIT_USAGE } from './exit-codes.js';
+import { agentErrorPrefix } from './agent-prefix.js';
+import { withNriCadence } from './nri-cadence.js';
 import { configPathOf, loadCliConfig } from './load-cli-config.js';
 import { createLogger } from './logger.js';
-import { OneShotStateStore, stateDirOf } from './one-shot-state.js';
+import { OneShotStateStore } from './one-shot-state.js';
+import { prepareStateDirectory } from './state-directory.js';
+import { targetStateKey } from './target-state-key.js';
 import { StopSignal } from './stop-signal.js';
 import { VERSION } from './version.js';
 
@@ -39,7 +43,8 @@ export async function runCommand(flags: CliFlags, env: NodeJS.ProcessEnv): Promi
   const wantsDemo = config.noTargetConfigured && config.datastore?.url === undefined;
   if (wantsDemo && (configPathOf(flags, env) !== undefined || config.mode === 'nri')) {
     process.stderr.write(
-      'config error: targets: no target configured (set targets in the file, --target, ' +
+      `${agentErrorPrefix(process.argv, env)}` +
+        'config error: targets: no target configured (set targets in the file, --target, ' +
         'PGQUERYLENS_TARGETS or PGHOST)\n',
     );
     return EXIT_USAGE;
@@ -72,13 +77,21 @@ export async function runCommand(flags: CliFlags, env: NodeJS.ProcessEnv): Promi
       }
     }
 
+    config = withNriCadence(config);
+    // Rates and collector state between NRI runs; undefined when the directory is not safe.
+    const stateDir =
+      config.mode === 'nri' || config.mode === 'hybrid'
+        ? prepareStateDirectory(config.nri.stateDir, logger)
+        : undefined;
     let built: BuiltAdapters;
     try {
-      built = await buildAdapters(config, logger);
+      built = await buildAdapters(config, logger, stateDir);
     } catch (err) {
       if (err instanceof ConfigError) {
         for (const issue of err.issues)
-          process.stderr.write(`config error: ${formatConfigIssue(issue)}\n`);
+          process.stderr.write(
+            `${agentErrorPrefix(process.argv, env)}config error: ${redact(formatConfigIssue(issue))}\n`,
+          );
         await stopDemo(demo);
         return EXIT_USAGE;
       }
@@ -139,16 +152,26 @@ export async function runCommand(flags: CliFlags, env: NodeJS.ProcessEnv): Promi
       logger.error('nothing to collect: no configured target and none stored in the datastore');
       code = EXIT_RUNTIME_FAILURE;
     } else if (oneShot) {
-      const state = new OneShotStateStore(
-        stateDirOf(config.nri.stateDir),
-        config.nri.stateTtlMs,
-        logger,
-      );
+      // Kept longer than the rates' CACHE_TTL: a statement baseline of any age still gives
+      // true deltas, and an agent interval past 6 minutes must not make every run a first one.
+      const state =
+        stateDir === undefined
+          ? undefined
+          : new OneShotStateStore(
+              stateDir,
+              Math.max(config.nri.stateTtlMs, 3 * config.intervalMs),
+              logger,
+              targetStateKey(config),
+            );
       const run = nriOneShot
         ? app.runOnceAttached({
             burstSamples: config.nri.burst.samples,
-            loadState: (target) => state.load(target),
-            saveState: (target, saved) => state.save(target, saved),
+            loadState: (target) =>
+              state?.acquire(target) === true ? state.load(target) : undefined,
+            saveState: (target, saved) => {
+              if (state?.holds(target) === true) state.save(target, saved);
+              state?.release(target);
+            },
           })
         : app.runOnce();
       const result = await Promise.race([run, stop.requested.then(() => undefined)]);

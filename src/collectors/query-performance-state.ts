@@ -100,10 +100,15 @@ export class QueryPerformanceState implements TargetService {
   /** Ticks the target's sampler `samples` times, one sampler interval apart. */
   async burst(target: string, samples: number, signal: AbortSignal): Promise<void> {
     const sampler = this.ash.sampler(target);
-    if (sampler === undefined) return;
+    // Nobody reads the samples (query monitoring off): no reason to make the run wait.
+    if (sampler === undefined || !sampler.wanted) return;
     for (let i = 0; i < samples && !signal.aborted; i++) {
       const started = Date.now();
+      const ok = sampler.ticks;
       await sampler.tickNow();
+      // A server that did not answer one tick will not answer the next: ten connect timeouts
+      // in a row would outlast the agent's own timeout and lose the whole run.
+      if (sampler.ticks === ok) return;
       const wait = sampler.intervalMs - (Date.now() - started);
       if (i + 1 < samples && wait > 0) await delay(wait, signal);
     }

@@ -222,6 +222,14 @@ describe('--mode=nri under the agent (nri-postgresql variables)', () => {
       expect(slowSets.some((s) => String(s.query_text).includes('pg_sleep'))).toBe(true);
       // Our own statements are left out, as nri-postgresql leaves out its own.
       expect(slowSets.some((s) => String(s.query_text).includes('pgquerylens'))).toBe(false);
+      for (const ours of [
+        'server_version_num',
+        'pg_extension',
+        'system_identifier',
+        'statement_timeout',
+      ]) {
+        expect(slowSets.filter((s) => String(s.query_text).includes(ours))).toEqual([]);
+      }
       expect(
         sets(two, 'PostgresBlockingSessions').some((s) => String(s.blocked_query).includes('held')),
       ).toBe(true);
@@ -243,16 +251,19 @@ describe('--mode=nri under the agent (nri-postgresql variables)', () => {
 
   it('rebuilds corrupt state files with a warning and still prints valid payloads', async () => {
     await runAgent(agentEnv());
-    const files = readdirSync(tempDir).filter((f) => f.endsWith('.json'));
-    expect(files.length).toBeGreaterThanOrEqual(2);
-    for (const f of files) writeFileSync(path.join(tempDir, f), '{"truncated":');
+    const stateDir = path.join(tempDir, 'pgquerylens');
+    const files = readdirSync(stateDir).filter((f) => f.endsWith('.json'));
+    // Rates (protocol 3) and the collectors' state; no lock left behind.
+    expect(files.length).toBe(2);
+    expect(readdirSync(stateDir).filter((f) => !f.endsWith('.json'))).toEqual([]);
+    for (const f of files) writeFileSync(path.join(stateDir, f), '{"truncated":');
     const result = await runAgent(agentEnv());
     expect(result.code).toBe(0);
     expect(docs(result).length).toBeGreaterThan(0);
     expect(result.stderr).toMatch(/^\[WARN\] .*afresh/m);
     for (const f of files) {
       expect(
-        () => JSON.parse(readFileSync(path.join(tempDir, f), 'utf8')) as unknown,
+        () => JSON.parse(readFileSync(path.join(stateDir, f), 'utf8')) as unknown,
       ).not.toThrow();
     }
   });
@@ -287,9 +298,49 @@ describe('--mode=nri under the agent (nri-postgresql variables)', () => {
     expect(result.stderr).toMatch(/COLLECT_BLOAT_METRICS/);
     expect(result.stderr).toMatch(/COLLECTION_LIST/);
     expect(result.stderr).not.toContain(decodeURIComponent(server.password));
+    // Tagged so the agent files them under integration-errors.
+    for (const line of result.stderr.split('\n').filter((l) => l.startsWith('config error'))) {
+      expect(line).toBe('never untagged');
+    }
+    expect(result.stderr).toMatch(/^\[ERR\] config error: PORT/m);
 
     const missing = await runAgent(agentEnv({ USERNAME: '' }));
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/USERNAME/);
+  });
+
+  it('--daemon prints complete samples every interval until stopped', async () => {
+    const child = spawn(process.execPath, [CLI, '--mode=nri', '--daemon', '--interval=1s'], {
+      env: agentEnv({ ENABLE_QUERY_MONITORING: 'false' }),
+      stdio: 'pipe',
+    });
+    const done = collect(child, 60_000);
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const deadline = Date.now() + 30_000;
+    const instanceLines = (): number =>
+      out.split('\n').filter((l) => l.includes('PostgresqlInstanceSample')).length;
+    while (instanceLines() < 3 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    child.kill('SIGTERM');
+    const result = await done;
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe('');
+    const all = docs(result);
+    // nri-postgresql sends every sample every interval: so does the daemon, not only the first.
+    const withInstance = all.filter((d) =>
+      d.data.some((e) => e.metrics.some((m) => m.event_type === 'PostgresqlInstanceSample')),
+    );
+    expect(withInstance.length).toBeGreaterThanOrEqual(3);
+    for (const doc of withInstance.slice(1)) {
+      const db = doc.data
+        .flatMap((e) => e.metrics)
+        .find((m) => m.event_type === 'PostgresqlDatabaseSample' && 'db.maxconnections' in m);
+      expect(db?.['db.conflicts.deadlockPerSecond']).toBeTypeOf('number');
+      expect(
+        doc.data.some((e) => e.metrics.some((m) => m.event_type === 'PostgresqlTableSample')),
+      ).toBe(true);
+    }
   });
 });

@@ -91,6 +91,7 @@ describe('NriAdapter', () => {
     const adapter = new NriAdapter({
       settings: { ...NRI_DEFAULTS, protocol: 3 },
       stateDir: mkdtempSync(path.join(os.tmpdir(), 'pgql-nri-')),
+      stateKey: () => 'k',
       integrationVersion: 'test',
       intervalMs: 1000,
       writeLine: (line) => {

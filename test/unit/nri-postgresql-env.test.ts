@@ -419,6 +419,9 @@ describe('when the nri-postgresql variables apply', () => {
     expect(bare.log).toEqual({ level: 'warn', format: 'agent' });
     const given = nri(CREDENTIALS, { flags: { mode: 'hybrid' } });
     expect(given.targets[0]?.name).toBe('localhost:5432');
+    // A desktop session's USERNAME alone is not a request for a drop-in target.
+    const desktop = nri({ USERNAME: 'alice' }, { flags: { mode: 'hybrid' } });
+    expect(desktop.noTargetConfigured).toBe(true);
   });
 
   it('with a datastore (stored targets) only when credentials are given', () => {

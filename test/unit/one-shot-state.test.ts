@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,7 +7,12 @@ import type { LogFields, Logger } from '../../src/core/logger.js';
 import { QueryPerformanceState } from '../../src/collectors/query-performance-state.js';
 import { StatementDeltaTracker } from '../../src/collectors/statements/statement-deltas.js';
 import { PlanRegressionTracker } from '../../src/collectors/plans/plan-regression.js';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, symlinkSync } from 'node:fs';
 import { OneShotStateStore } from '../../src/cli/one-shot-state.js';
+import { prepareStateDirectory } from '../../src/cli/state-directory.js';
+
+const keyOf = (t: { name: string; port: number }) => `${t.name}-${t.port}`;
 
 const TARGET = { name: 'db1', host: 'db1.example', port: 5432, labels: {} };
 
@@ -27,16 +32,15 @@ function recordingLogger(): { logger: Logger; lines: string[] } {
 
 describe('OneShotStateStore', () => {
   it('round-trips, writes 0600 without leaving a temp file, and honours the TTL', () => {
-    const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'pgql-state-')), 'nested');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pgql-state-'));
     const { logger, lines } = recordingLogger();
-    const store = new OneShotStateStore(dir, 60_000, logger);
+    const store = new OneShotStateStore(dir, 60_000, logger, keyOf);
     expect(store.load(TARGET)).toBeUndefined();
     store.save(TARGET, { svc: { a: 1 } }, 1_000_000);
     expect(store.load(TARGET, 1_030_000)).toEqual({ svc: { a: 1 } });
     expect(store.load(TARGET, 1_070_000)).toBeUndefined();
     expect(readdirSync(dir)).toEqual([path.basename(store.fileOf(TARGET))]);
     expect(statSync(store.fileOf(TARGET)).mode & 0o777).toBe(0o600);
-    expect(statSync(dir).mode & 0o777).toBe(0o700);
     // A missing file on the first run is normal: nothing logged.
     expect(lines).toEqual([]);
   });
@@ -44,7 +48,7 @@ describe('OneShotStateStore', () => {
   it('a corrupt file is reported once and treated as absent, never thrown', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pgql-state-'));
     const { logger, lines } = recordingLogger();
-    const store = new OneShotStateStore(dir, 60_000, logger);
+    const store = new OneShotStateStore(dir, 60_000, logger, keyOf);
     for (const junk of ['{not json', '[]', '{"version":99,"savedAt":1,"services":{}}', '\u0000']) {
       writeFileSync(store.fileOf(TARGET), junk);
       expect(store.load(TARGET)).toBeUndefined();
@@ -52,8 +56,59 @@ describe('OneShotStateStore', () => {
     expect(lines.filter((l) => l.startsWith('warn collector state corrupt'))).toHaveLength(4);
   });
 
+  it('one run at a time holds a target; a dead holder or an old lock does not count', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pgql-state-'));
+    const { logger, lines } = recordingLogger();
+    const store = new OneShotStateStore(dir, 60_000, logger, keyOf);
+    const other = new OneShotStateStore(dir, 60_000, logger, keyOf);
+    expect(store.acquire(TARGET)).toBe(true);
+    expect(store.holds(TARGET)).toBe(true);
+    // This process is alive, so a second store (another run) must wait its turn.
+    expect(other.acquire(TARGET)).toBe(false);
+    expect(lines.some((l) => l.includes('another run of this target'))).toBe(true);
+    store.release(TARGET);
+    expect(other.acquire(TARGET)).toBe(true);
+    other.release(TARGET);
+    // A lock left by a process that is gone.
+    const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
+    writeFileSync(`${store.fileOf(TARGET)}.lock`, gone.stdout.toString());
+    expect(store.acquire(TARGET)).toBe(true);
+    store.release(TARGET);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('never reads state through a link and never quotes a bad file', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pgql-state-'));
+    const { logger, lines } = recordingLogger();
+    const store = new OneShotStateStore(dir, 60_000, logger, keyOf);
+    const secret = path.join(dir, 'secret');
+    writeFileSync(secret, 'TOPSECRET-not-json');
+    symlinkSync(secret, store.fileOf(TARGET));
+    expect(store.load(TARGET)).toBeUndefined();
+    rmSync(store.fileOf(TARGET));
+    writeFileSync(store.fileOf(TARGET), 'TOPSECRET-not-json');
+    expect(store.load(TARGET)).toBeUndefined();
+    expect(lines.join('\n')).not.toContain('TOPSECRET');
+    expect(lines).toHaveLength(2);
+  });
+
+  it('keeps state only in a directory that is ours alone', () => {
+    const base = mkdtempSync(path.join(os.tmpdir(), 'pgql-state-'));
+    const { logger, lines } = recordingLogger();
+    const dir = prepareStateDirectory(base, logger);
+    expect(dir).toBe(path.join(base, 'pgquerylens'));
+    expect(statSync(dir ?? '').mode & 0o777).toBe(0o700);
+    chmodSync(dir ?? '', 0o777);
+    expect(prepareStateDirectory(base, logger)).toBeUndefined();
+    const planted = mkdtempSync(path.join(os.tmpdir(), 'pgql-state-'));
+    mkdirSync(path.join(planted, 'elsewhere'), { mode: 0o700 });
+    symlinkSync(path.join(planted, 'elsewhere'), path.join(planted, 'pgquerylens'));
+    expect(prepareStateDirectory(planted, logger)).toBeUndefined();
+    expect(lines.filter((l) => l.startsWith('warn state directory'))).toHaveLength(2);
+  });
+
   it('targets on different servers never share a file', () => {
-    const store = new OneShotStateStore('/x', 1, recordingLogger().logger);
+    const store = new OneShotStateStore('/x', 1, recordingLogger().logger, keyOf);
     expect(store.fileOf(TARGET)).not.toBe(store.fileOf({ ...TARGET, port: 5433 }));
   });
 });

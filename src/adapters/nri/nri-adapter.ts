@@ -3,6 +3,7 @@ import type { NriSettings } from '../../core/config/nri-settings.js';
 import { errorMessage } from '../../core/errors.js';
 import type { ExportAdapter } from '../../core/export-adapter.js';
 import type { Logger } from '../../core/logger.js';
+import type { TargetIdentity } from '../../core/model/target-identity.js';
 import type { UnifiedMetrics } from '../../core/model/unified-metrics.js';
 import { rateStatePath } from './nri-state-file.js';
 import { RateState } from './v3/rate-state.js';
@@ -14,8 +15,13 @@ import { buildV4Documents } from './v4/v4-documents.js';
 /** Construction options of NriAdapter. */
 export interface NriAdapterOptions {
   readonly settings: NriSettings;
-  /** Directory of the rate files (v3); resolved by the caller (TEMP_DIR or the OS temp dir). */
-  readonly stateDir: string;
+  /**
+   * Directory of the rate files (v3), checked by the caller; rates are kept in memory only
+   * when undefined (a directory that cannot be trusted).
+   */
+  readonly stateDir?: string;
+  /** Names a target's rate file: everything that shapes its state, hashed. */
+  readonly stateKey: (target: TargetIdentity) => string;
   /** Reported as integration_version. */
   readonly integrationVersion: string;
   /** Collection interval, ms (v4's `interval.ms`). */
@@ -130,7 +136,13 @@ export class NriAdapter implements ExportAdapter {
     const key = batch.target.name;
     let rates = this.#rates.get(key);
     if (rates === undefined) {
-      const file = rateStatePath(this.#options.stateDir, batch.target);
+      const dir = this.#options.stateDir;
+      if (dir === undefined) {
+        rates = new RateState(this.#options.settings.stateTtlMs);
+        this.#rates.set(key, rates);
+        return rates;
+      }
+      const file = rateStatePath(dir, this.#options.stateKey(batch.target));
       const loaded = RateState.load(file, this.#options.settings.stateTtlMs, now);
       // A missing file is every first run's normal case, not worth a warning.
       if (loaded.problem !== undefined && existsSync(file)) {
@@ -147,7 +159,9 @@ export class NriAdapter implements ExportAdapter {
   }
 
   #saveRates(batch: UnifiedMetrics, rates: RateState, now: number): void {
-    const file = rateStatePath(this.#options.stateDir, batch.target);
+    const dir = this.#options.stateDir;
+    if (dir === undefined) return;
+    const file = rateStatePath(dir, this.#options.stateKey(batch.target));
     try {
       rates.save(file, now);
     } catch (err) {

@@ -72,6 +72,11 @@ export class AshSampler {
     );
   }
 
+  /** Whether any collector reads the samples now (ticks are no-ops otherwise). */
+  get wanted(): boolean {
+    return this.#opts.wanted();
+  }
+
   get intervalMs(): number {
     return this.#opts.settings.ash.intervalMs;
   }

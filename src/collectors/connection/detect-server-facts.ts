@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { ServerFacts } from '../../core/server-facts.js';
+import { OWN_SQL_MARKER } from './pg-client-config.js';
 
 interface FactsRow {
   version_num: number;
@@ -16,9 +17,10 @@ interface FactsRow {
   preload: string | null;
 }
 
-// USAGE (not MEMBER) because only inherited privileges help a NOINHERIT role.
-const FACTS_SQL = `
-SELECT current_setting('server_version_num')::int AS version_num,
+// USAGE (not MEMBER) because only inherited privileges help a NOINHERIT role. pg_stat_statements
+// stores each statement of the string on its own, from just after the previous semicolon, so
+// each one carries the marker that keeps our statements out of slow queries.
+const FACTS_SQL = `${OWN_SQL_MARKER}SELECT current_setting('server_version_num')::int AS version_num,
        current_setting('server_version') AS version,
        pg_is_in_recovery() AS in_recovery,
        current_setting('compute_query_id', true) AS compute_query_id,
@@ -38,7 +40,7 @@ SELECT current_setting('server_version_num')::int AS version_num,
        (SELECT setting FROM pg_settings WHERE name = 'shared_preload_libraries') AS preload
   FROM pg_roles r
  WHERE r.rolname = current_user;
-SELECT e.extname, e.extversion, quote_ident(n.nspname) AS schema
+${OWN_SQL_MARKER}SELECT e.extname, e.extversion, quote_ident(n.nspname) AS schema
   FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace`;
 
 /** Reads the facts collectors choose their SQL by; one round trip, two with the system id. */
@@ -62,7 +64,7 @@ export async function detectServerFacts(client: pg.Client): Promise<ServerFacts>
   let systemIdentifier: string | undefined;
   if (row.can_read_control) {
     const control = await client.query<{ id: string }>(
-      'SELECT system_identifier::text AS id FROM pg_control_system()',
+      `${OWN_SQL_MARKER}SELECT system_identifier::text AS id FROM pg_control_system()`,
     );
     systemIdentifier = control.rows[0]?.id;
   }

@@ -129,7 +129,9 @@ export class PgTargetConnector implements TargetConnector {
         const timeoutMs = options?.timeoutMs ?? defaultTimeout;
         try {
           if (pooled.statementTimeoutMs !== timeoutMs) {
-            await pooled.client.query(`SET statement_timeout = ${Math.round(timeoutMs)}`);
+            await pooled.client.query(
+              `${OWN_SQL_MARKER}SET statement_timeout = ${Math.round(timeoutMs)}`,
+            );
             pooled.statementTimeoutMs = timeoutMs;
           }
           const result = await pooled.client.query<R>({

@@ -4,7 +4,7 @@ import type { RawConfig } from './config-schema.js';
 import type { ReadTextFile } from './env-overrides.js';
 import { deepMerge } from './merge.js';
 import { nriAgentLayer } from './nri-agent-env.js';
-import { NRI_CREDENTIAL_VARIABLES, nriPostgresqlLayers } from './nri-postgresql-env.js';
+import { nriPostgresqlLayers } from './nri-postgresql-env.js';
 import { pgEnvTarget } from './resolve-targets.js';
 
 export interface NriLayersInput {
@@ -52,7 +52,7 @@ export function nriLayers(input: NriLayersInput): NriLayers {
 
 /**
  * Drop-in when nothing else names a target. In `hybrid` mode, or with a datastore (whose stored
- * connections may be the targets), only when credentials are given: otherwise the user did not
+ * connections may be the targets), only when both credentials are given: otherwise the user did not
  * ask for an nri-postgresql target and "must specify a username" would be wrong.
  */
 function isDropIn(merged: RawConfig, env: NodeJS.ProcessEnv): boolean {
@@ -65,5 +65,7 @@ function isDropIn(merged: RawConfig, env: NodeJS.ProcessEnv): boolean {
     typeof datastore === 'object' &&
     (datastore as Record<string, unknown>).url !== undefined;
   if (merged.mode === 'nri' && !hasDatastore) return true;
-  return NRI_CREDENTIAL_VARIABLES.some((name) => env[name] !== undefined && env[name] !== '');
+  // Both: a desktop session's USERNAME alone (Windows, some Linux desktops) is no request.
+  const set = (name: string): boolean => env[name] !== undefined && env[name] !== '';
+  return set('USERNAME') && (set('PASSWORD') || set('PASSWORD_FILE'));
 }

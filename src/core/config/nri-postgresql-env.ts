@@ -28,9 +28,6 @@ export interface NriPostgresqlLayers {
 /** nri-postgresql's own wording, kept so the agent's log reads the same. */
 export const MISSING_CREDENTIALS = 'must specify a username and password';
 
-/** Variables that say "this process is an nri-postgresql replacement" on their own. */
-export const NRI_CREDENTIAL_VARIABLES = ['USERNAME', 'PASSWORD', 'PASSWORD_FILE'] as const;
-
 const LOCKS_PROBE = 'pg_locks';
 const BLOAT_PROBE = 'pg_table_bloat';
 const DEFAULT_COUNT_THRESHOLD = 20;
