@@ -1,4 +1,5 @@
-import type { ProbeRow, ProbeSample, ProbeValue } from '../../../core/model/probe-sample.js';
+import type { ProbeSample, ProbeValue } from '../../../core/model/probe-sample.js';
+import { typedColumns } from '../cell-values.js';
 import { rateKey } from './rate-state.js';
 import { databaseEntity } from './v3-database-sets.js';
 import { toNumber, type V3BuildContext } from './v3-metric-sets.js';
@@ -76,7 +77,8 @@ export function addCustomColumnSets(ctx: V3BuildContext): void {
     const draft = databaseEntity(ctx, database);
     const metricTypes = sample.custom?.metricTypes ?? {};
     for (const row of sample.rows) {
-      const typed = columnTypes(row, metricTypes);
+      // event_type names the set; a column of that name would replace it and lose the set.
+      const typed = typedColumns(row, metricTypes, customSourceType, (c) => c === 'event_type');
       // nri's rate key is the set's namespace only, the same for every row of a query, so
       // rows of one query overwrite each other's history. Adding the row's text attributes
       // keeps one history per row (e.g. per datname); a one-row query behaves as in nri.
@@ -101,27 +103,6 @@ export function addCustomColumnSets(ctx: V3BuildContext): void {
 /** The batch's custom-query samples of one form, in collection order. */
 function customSamples(ctx: V3BuildContext, form: 'metrics-query' | 'columns'): ProbeSample[] {
   return ctx.batch.probes.filter((s) => s.custom?.form === form);
-}
-
-/** Each non-NULL column of a row with its source type: configured, else inferred. */
-function columnTypes(
-  row: ProbeRow,
-  metricTypes: Readonly<Record<string, string>>,
-): [string, ProbeValue, CustomSourceType][] {
-  const out: [string, ProbeValue, CustomSourceType][] = [];
-  for (const [column, value] of Object.entries(row)) {
-    // event_type names the set; a column of that name would replace it and lose the set.
-    if (value === null || column === 'event_type') continue;
-    const configured = Object.hasOwn(metricTypes, column) ? metricTypes[column] : undefined;
-    const type =
-      configured === undefined
-        ? typeof value === 'string'
-          ? 'attribute'
-          : 'gauge'
-        : customSourceType(configured);
-    if (type !== undefined) out.push([column, value, type]);
-  }
-  return out;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { cellNumber } from '../cell-values.js';
 import type { ProbeRow, ProbeSample, ProbeValue } from '../../../core/model/probe-sample.js';
 import type { UnifiedMetrics } from '../../../core/model/unified-metrics.js';
 import { rateKey, type RateState } from './rate-state.js';
@@ -78,15 +79,7 @@ export class V3SetBuilder {
 }
 
 /** A metric value as float64: numbers, booleans as 1/0, numeric text; anything else absent. */
-export function toNumber(value: ProbeValue | undefined): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
-  if (typeof value === 'boolean') return value ? 1 : 0;
-  if (typeof value === 'string' && value.trim() !== '') {
-    const n = Number(value);
-    return Number.isFinite(n) ? n : undefined;
-  }
-  return undefined;
-}
+export const toNumber = cellNumber;
 
 /**
  * `CAST(x AS bigint)` of a float8, as nri's SQL does for millisecond totals: PostgreSQL rounds

@@ -1,8 +1,9 @@
 import { DEFAULT_CUSTOM_SAMPLE } from '../../../core/config/custom-query-settings.js';
-import type { ProbeRow, ProbeSample, ProbeValue } from '../../../core/model/probe-sample.js';
+import type { ProbeSample, ProbeValue } from '../../../core/model/probe-sample.js';
 import type { UnifiedMetrics } from '../../../core/model/unified-metrics.js';
 import { ATTR } from '../../../core/semantic-metrics/attribute-names.js';
 import type { DatabaseObjectRef } from '../../../core/semantic-metrics/metric-types.js';
+import { cellNumber, typedColumns } from '../cell-values.js';
 import { capText } from './v4-event-values.js';
 import type { V4AttributeValue, V4Metric, V4MetricType } from './v4-types.js';
 
@@ -71,7 +72,7 @@ function metricsQueryMetrics(sample: ProbeSample): RoutedMetric[] {
   for (const row of sample.rows) {
     const name = row.metric_name;
     const type = customMetricType(row.metric_type);
-    const value = toNumber(row.metric_value);
+    const value = cellNumber(row.metric_value);
     if (typeof name !== 'string' || name === '') continue;
     if (type === undefined || type === 'attribute' || value === undefined) continue;
     const attributes: Record<string, V4AttributeValue> = {};
@@ -96,12 +97,12 @@ function columnMetrics(sample: ProbeSample): RoutedMetric[] {
   for (const row of sample.rows) {
     const attributes: Record<string, V4AttributeValue> = {};
     const values: [string, number, V4MetricType][] = [];
-    for (const [column, cell, type] of typedColumns(row, metricTypes)) {
+    for (const [column, cell, type] of typedColumns(row, metricTypes, customMetricType)) {
       if (type === 'attribute') {
         setText(attributes, column, cell);
         continue;
       }
-      const value = toNumber(cell);
+      const value = cellNumber(cell);
       if (value !== undefined) values.push([`${sampleName}.${column}`, value, type]);
     }
     // Ours last: routing attributes must not be replaced by a column of the same name.
@@ -113,37 +114,6 @@ function columnMetrics(sample: ProbeSample): RoutedMetric[] {
     }
   }
   return out;
-}
-
-/** Each non-NULL column of a row with its type: configured, else gauge for numbers, text attributes. */
-function typedColumns(
-  row: ProbeRow,
-  metricTypes: Readonly<Record<string, string>>,
-): [string, ProbeValue, V4MetricType | 'attribute'][] {
-  const out: [string, ProbeValue, V4MetricType | 'attribute'][] = [];
-  for (const [column, cell] of Object.entries(row)) {
-    if (cell === null) continue;
-    const configured = Object.hasOwn(metricTypes, column) ? metricTypes[column] : undefined;
-    const type =
-      configured === undefined
-        ? typeof cell === 'string'
-          ? 'attribute'
-          : 'gauge'
-        : customMetricType(configured);
-    if (type !== undefined) out.push([column, cell, type]);
-  }
-  return out;
-}
-
-/** A cell as a finite number (booleans 1/0, numeric text parsed); undefined otherwise. */
-function toNumber(value: ProbeValue | undefined): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
-  if (typeof value === 'boolean') return value ? 1 : 0;
-  if (typeof value === 'string' && value.trim() !== '') {
-    const n = Number(value);
-    return Number.isFinite(n) ? n : undefined;
-  }
-  return undefined;
 }
 
 /** Sets `key` to the cell as text (capped); NULL, undefined and empty text are left out. */
