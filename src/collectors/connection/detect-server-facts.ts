@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { ServerFacts } from '../../core/server-facts.js';
-import { OWN_SQL_MARKER } from './pg-client-config.js';
+import { markOwnSql } from './pg-client-config.js';
 
 interface FactsRow {
   version_num: number;
@@ -20,7 +20,7 @@ interface FactsRow {
 // USAGE (not MEMBER) because only inherited privileges help a NOINHERIT role. pg_stat_statements
 // stores each statement of the string on its own, from just after the previous semicolon, so
 // each one carries the marker that keeps our statements out of slow queries.
-const FACTS_SQL = `${OWN_SQL_MARKER}SELECT current_setting('server_version_num')::int AS version_num,
+const FACTS_SQL = `${markOwnSql(`SELECT current_setting('server_version_num')::int AS version_num,
        current_setting('server_version') AS version,
        pg_is_in_recovery() AS in_recovery,
        current_setting('compute_query_id', true) AS compute_query_id,
@@ -39,9 +39,9 @@ const FACTS_SQL = `${OWN_SQL_MARKER}SELECT current_setting('server_version_num')
        -- pg_settings hides it (NULL here) from roles without pg_read_all_settings.
        (SELECT setting FROM pg_settings WHERE name = 'shared_preload_libraries') AS preload
   FROM pg_roles r
- WHERE r.rolname = current_user;
-${OWN_SQL_MARKER}SELECT e.extname, e.extversion, quote_ident(n.nspname) AS schema
-  FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace`;
+ WHERE r.rolname = current_user`)};
+${markOwnSql(`SELECT e.extname, e.extversion, quote_ident(n.nspname) AS schema
+  FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace`)}`;
 
 /** Reads the facts collectors choose their SQL by; one round trip, two with the system id. */
 export async function detectServerFacts(client: pg.Client): Promise<ServerFacts> {
@@ -64,7 +64,7 @@ export async function detectServerFacts(client: pg.Client): Promise<ServerFacts>
   let systemIdentifier: string | undefined;
   if (row.can_read_control) {
     const control = await client.query<{ id: string }>(
-      `${OWN_SQL_MARKER}SELECT system_identifier::text AS id FROM pg_control_system()`,
+      markOwnSql('SELECT system_identifier::text AS id FROM pg_control_system()'),
     );
     systemIdentifier = control.rows[0]?.id;
   }

@@ -7,11 +7,17 @@ import type { ResolvedTarget } from '../../core/config/resolved-config.js';
 export const APPLICATION_NAME = 'pgquerylens';
 
 /**
- * Leads every statement pgquerylens sends. pg_stat_statements keeps a leading comment in the
- * text it stores, so the slow-query collector can leave our own statements out, as users
- * expect of a monitor (nri-postgresql filters its own by text too).
+ * Marks every statement pgquerylens sends, so the slow-query collector can leave our own out,
+ * as users expect of a monitor (nri-postgresql filters its own by text too). pg_stat_statements
+ * keeps a leading comment in the text it stores up to PostgreSQL 17, and from 18 only a
+ * trailing one, so the marker goes at both ends.
  */
-export const OWN_SQL_MARKER = '/* pgquerylens */ ';
+export const OWN_SQL_MARKER = '/* pgquerylens */';
+
+/** `sql` with the marker at both ends (the trailing one on its own line, past any `--`). */
+export function markOwnSql(sql: string): string {
+  return `${OWN_SQL_MARKER} ${sql}\n${OWN_SQL_MARKER}`;
+}
 
 /** Margin past statement_timeout before the client gives up on a silent server. */
 export const CLIENT_TIMEOUT_MARGIN_MS = 2_000;

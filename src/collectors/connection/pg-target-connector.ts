@@ -14,7 +14,7 @@ import type {
 } from '../../core/target-connector.js';
 import { detectServerFacts } from './detect-server-facts.js';
 import { endClient } from './end-client.js';
-import { CLIENT_TIMEOUT_MARGIN_MS, OWN_SQL_MARKER, pgClientConfig } from './pg-client-config.js';
+import { CLIENT_TIMEOUT_MARGIN_MS, markOwnSql, pgClientConfig } from './pg-client-config.js';
 import { TargetPool, type PooledClient } from './target-pool.js';
 
 export interface PgTargetConnectorOptions {
@@ -130,12 +130,12 @@ export class PgTargetConnector implements TargetConnector {
         try {
           if (pooled.statementTimeoutMs !== timeoutMs) {
             await pooled.client.query(
-              `${OWN_SQL_MARKER}SET statement_timeout = ${Math.round(timeoutMs)}`,
+              markOwnSql(`SET statement_timeout = ${Math.round(timeoutMs)}`),
             );
             pooled.statementTimeoutMs = timeoutMs;
           }
           const result = await pooled.client.query<R>({
-            text: OWN_SQL_MARKER + sql,
+            text: markOwnSql(sql),
             ...(params === undefined ? {} : { values: [...params] }),
             query_timeout: timeoutMs + CLIENT_TIMEOUT_MARGIN_MS,
           } as pg.QueryConfig);

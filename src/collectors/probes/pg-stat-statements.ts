@@ -1,3 +1,4 @@
+import { OWN_SQL_MARKER } from '../connection/pg-client-config.js';
 import type { CollectContext } from '../../core/collector.js';
 import { errorMessage } from '../../core/errors.js';
 import { redact } from '../../core/redact.js';
@@ -275,17 +276,23 @@ export async function fetchNewTexts(
   try {
     // Redacted and cut on the server, so secrets and huge texts never cross the wire. One
     // queryid may have several entries (roles, databases, toplevel); any text will do.
-    const found = await ctx.session.query<{ queryid: string; query: string | null }>(
+    // Our own statements are told by the marker on the whole text (the end may be cut off
+    // below) and kept marked at the start, whatever end the server kept it at.
+    const found = await ctx.session.query<{ queryid: string; query: string | null; own: boolean }>(
       `SELECT DISTINCT ON (queryid) queryid::text AS queryid,
               CASE WHEN query ~* '${PASSWORD_PATTERN.source}' THEN '${REDACTED_TEXT}'
-                   ELSE left(query, ${TEXT_LIMIT}) END AS query
+                   ELSE left(query, ${TEXT_LIMIT}) END AS query,
+              coalesce(starts_with(query, $2) OR right(query, $3) = $2, false) AS own
          FROM ${statements}(true)
         WHERE queryid = ANY($1::int8[])`,
-      [[...wanted]],
+      [[...wanted], OWN_SQL_MARKER, OWN_SQL_MARKER.length],
     );
-    for (const { queryid, query } of found) {
+    for (const { queryid, query, own } of found) {
       // NULL: the texts file could not be read; not cached, so asked again next run.
-      if (query !== null) texts.set(target, queryid, storedText(query));
+      if (query === null) continue;
+      const marked =
+        own && !query.startsWith(OWN_SQL_MARKER) ? `${OWN_SQL_MARKER} ${query}` : query;
+      texts.set(target, queryid, storedText(marked));
     }
   } catch (err) {
     ctx.logger.warn('pg_stat_statements texts not read; statistics kept without them', {
