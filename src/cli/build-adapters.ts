@@ -16,9 +16,8 @@ import { VERSION } from './version.js';
 const NRI_HEARTBEAT_MS = 15_000;
 
 /**
- * The adapters a run exports to: the mode's own (NRI in `nri` and `hybrid`), the optional
- * output and the datastore. OTLP arrives with its own issue; until then the `otel` mode
- * without an output falls back to JSON lines on stdout and says so.
+ * The adapters a run exports to: the mode's own (NRI in `nri` and `hybrid`, OTLP metrics in
+ * `otel` and `hybrid`), the optional output and the datastore.
  */
 export async function buildAdapters(
   config: ResolvedConfig,
@@ -54,6 +53,12 @@ export async function buildAdapters(
       }),
     );
   }
+  if (config.mode === 'otel' || config.mode === 'hybrid') {
+    // Loaded only here: the OpenTelemetry SDK is most of a process's memory, and the NRI
+    // mode, started afresh by the agent every interval, never needs it.
+    const { OtlpMetricsAdapter } = await import('../adapters/otlp/otlp-metrics-adapter.js');
+    adapters.push(new OtlpMetricsAdapter({ settings: config.otlp, version: VERSION }));
+  }
   if (output !== undefined) {
     adapters.push(
       output.format === 'summary'
@@ -69,13 +74,6 @@ export async function buildAdapters(
     adapters.push(history.adapter);
     closers.push(history.close);
     datastorePool = history.pool;
-  }
-  if (adapters.every((a) => a.name === 'datastore')) {
-    logger.warn(
-      `the ${config.mode} mode has no exporter of its own yet; writing JSON lines to stdout`,
-      { mode: config.mode },
-    );
-    adapters.push(new JsonLinesAdapter('-'));
   }
   return {
     adapters,

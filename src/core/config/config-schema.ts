@@ -196,6 +196,23 @@ const nriSchema = z.strictObject({
 
 export type ParsedNri = z.output<typeof nriSchema>;
 
+/** The OTLP metrics adapter (`otel` and `hybrid` modes); OTEL_* variables fill what is unset. */
+const otlpSchema = z.strictObject({
+  protocol: z.enum(['grpc', 'http/protobuf']).optional(),
+  /** Full URL; for HTTP including the path, e.g. `http://vm:8428/opentelemetry/v1/metrics`. */
+  endpoint: nonEmpty.optional(),
+  headers: z.record(nonEmpty, z.string()).optional(),
+  timeout: positiveDuration.optional(),
+  compression: z.enum(['gzip', 'none']).optional(),
+  exportInterval: positiveDuration.optional(),
+  serviceName: nonEmpty.optional(),
+  resourceAttributes: z.record(nonEmpty, z.string()).optional(),
+  /** Series per instrument and target before the SDK's overflow series. */
+  cardinalityLimit: intIn(100, 10_000_000).optional(),
+});
+
+export type ParsedOtlp = z.output<typeof otlpSchema>;
+
 /** A custom query as nri-postgresql's CUSTOM_METRICS_CONFIG file defines one. */
 export const customQuerySchema = z.strictObject({
   query: nonEmpty,
@@ -232,6 +249,7 @@ export const configSchema = z.strictObject({
   queryPerformance: queryPerformanceSchema.default({}),
   nri: nriSchema.default({}),
   customQueries: customQueriesSchema.default({}),
+  otlp: otlpSchema.default({}),
   output: z
     .strictObject({
       format: z.enum(OUTPUT_FORMATS).default('json'),

@@ -10,6 +10,7 @@ import type { ResolvedConfig } from './resolved-config.js';
 import { resolveCustomQueries } from './custom-query-settings.js';
 import { nriLayers } from './nri-layers.js';
 import { resolveNri } from './nri-settings.js';
+import { resolveOtlp } from './otlp-settings.js';
 import { resolveQueryPerformance } from './query-performance-settings.js';
 import { pgEnvTarget, resolveTargets } from './resolve-targets.js';
 import { zodIssuesToConfigIssues } from './zod-issues.js';
@@ -101,6 +102,7 @@ export function loadConfig(input: LoadConfigInput): ResolvedConfig {
     issues,
     pathPrefix: targetPathPrefix,
   });
+  const otlp = resolveOtlp(config.otlp, input.env, config.interval, issues);
   if (config.datastore?.url !== undefined) {
     registerSecret(passwordOfUrl(config.datastore.url));
   }
@@ -130,6 +132,7 @@ export function loadConfig(input: LoadConfigInput): ResolvedConfig {
     ),
     queryPerformance: resolveQueryPerformance(config.queryPerformance),
     nri: resolveNri(config.nri),
+    otlp,
     customQueries: resolveCustomQueries(config.customQueries),
     ...(config.output === undefined ? {} : { output: config.output }),
     export: {

@@ -1,6 +1,7 @@
 import type { LogFormat, LogLevel, Mode, OutputFormat, SslMode } from './modes.js';
 import type { CustomQuerySettings } from './custom-query-settings.js';
 import type { NriSettings } from './nri-settings.js';
+import type { OtlpSettings } from './otlp-settings.js';
 import type { QueryPerformanceSettings } from './query-performance-settings.js';
 
 /** What a target is: a PostgreSQL server, or the admin console of a PgBouncer. */
@@ -82,6 +83,8 @@ export interface ResolvedConfig {
   readonly queryPerformance: QueryPerformanceSettings;
   /** The NRI adapter (New Relic infrastructure agent). */
   readonly nri: NriSettings;
+  /** The OTLP metrics adapter (`otel` and `hybrid` modes). */
+  readonly otlp: OtlpSettings;
   /** Custom statistics queries. */
   readonly customQueries: CustomQuerySettings;
   /** Connection limits and timeouts from the top-level `connection`, for targets found later. */

@@ -1,0 +1,103 @@
+import type { OtlpSettings } from '../../core/config/otlp-settings.js';
+import type { ExportAdapter } from '../../core/export-adapter.js';
+import type { UnifiedMetrics } from '../../core/model/unified-metrics.js';
+import { withTimeout } from '../../core/timeout.js';
+import { TargetMeter } from './target-meter.js';
+import { TargetSnapshot } from './target-snapshot.js';
+
+/** What the OTLP metrics adapter needs. */
+export interface OtlpMetricsAdapterOptions {
+  readonly settings: OtlpSettings;
+  /** Scope version on every metric (the collector's version). */
+  readonly version: string;
+  /**
+   * A reading (a probe's rows, a query-performance metric, a delta series, a whole target) not
+   * refreshed for this long stops being exported. Default: five export intervals or five
+   * minutes, whichever is longer, so a probe on a slower cadence is not dropped between runs.
+   */
+  readonly staleAfterMs?: number;
+  /** Clock, for tests. */
+  readonly now?: () => number;
+}
+
+interface TargetState {
+  readonly snapshot: TargetSnapshot;
+  readonly meter: TargetMeter;
+}
+
+/**
+ * Exports the semantic metrics (`deriveMetricPoints`) over OTLP, gRPC or HTTP/protobuf, through
+ * the OpenTelemetry metrics SDK. `export` only records the batch as the target's latest
+ * snapshot; each target's PeriodicExportingMetricReader pushes on its own interval, retrying and
+ * timing out inside the SDK, so a slow or absent endpoint never blocks or fails collection.
+ */
+export class OtlpMetricsAdapter implements ExportAdapter {
+  readonly name = 'otlp';
+  readonly #options: OtlpMetricsAdapterOptions;
+  readonly #now: () => number;
+  readonly #staleAfterMs: number;
+  readonly #targets = new Map<string, TargetState>();
+  #closed = false;
+
+  constructor(options: OtlpMetricsAdapterOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+    this.#staleAfterMs =
+      options.staleAfterMs ?? Math.max(5 * options.settings.exportIntervalMs, 300_000);
+  }
+
+  /** Records the batch as its target's latest readings; never sends anything itself. */
+  async export(batch: UnifiedMetrics): Promise<void> {
+    if (this.#closed) return;
+    const now = this.#now();
+    let state = this.#targets.get(batch.target.name);
+    if (state === undefined) {
+      const snapshot = new TargetSnapshot(this.#staleAfterMs);
+      snapshot.update(batch, now);
+      const meter = new TargetMeter(
+        batch.target,
+        this.#options.settings,
+        snapshot,
+        this.#options.version,
+      );
+      state = { snapshot, meter };
+      this.#targets.set(batch.target.name, state);
+    } else {
+      state.snapshot.update(batch, now);
+    }
+    await state.meter.sync();
+    await this.#expire(now, batch.target.name);
+  }
+
+  /** Pushes every target's current readings now. */
+  async forceFlush(): Promise<void> {
+    await Promise.all([...this.#targets.values()].map((s) => this.#bounded(s.meter.forceFlush())));
+  }
+
+  /** Final push of every target, then releases the providers; bounded by the export timeout. */
+  async shutdown(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const states = [...this.#targets.values()];
+    this.#targets.clear();
+    await Promise.all(states.map((s) => this.#bounded(s.meter.shutdown())));
+  }
+
+  /** Targets not heard from (or only failing) for too long are retired without a last export. */
+  async #expire(now: number, current: string): Promise<void> {
+    for (const [name, state] of this.#targets) {
+      if (name !== current && state.snapshot.expire(now)) await state.meter.sync();
+      if (state.snapshot.empty) {
+        this.#targets.delete(name);
+        await state.meter.discard();
+      }
+    }
+  }
+
+  /** An unreachable endpoint must not hold a flush or the process's exit past the timeout. */
+  async #bounded(work: Promise<void>): Promise<void> {
+    // The SDK retries within its own timeout; a little slack lets that finish first.
+    const timeoutMs = this.#options.settings.timeoutMs + 1_000;
+    await withTimeout('OTLP export', timeoutMs, () => work).catch(() => undefined);
+  }
+}

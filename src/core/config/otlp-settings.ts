@@ -1,0 +1,199 @@
+import type { ConfigIssue } from '../errors.js';
+import { registerSecret } from '../redact.js';
+import type { ParsedOtlp } from './config-schema.js';
+
+/** OTLP transports for metrics: gRPC (an OpenTelemetry Collector) or HTTP with protobuf bodies. */
+export const OTLP_PROTOCOLS = ['grpc', 'http/protobuf'] as const;
+export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
+
+/** How the OTLP metrics adapter exports, with every default and variable applied. */
+export interface OtlpSettings {
+  readonly protocol: OtlpProtocol;
+  /** Full URL: `http://host:4317` for gRPC, `.../v1/metrics` for HTTP. */
+  readonly endpoint: string;
+  /** Request headers (gRPC metadata); the values are registered as secrets. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Per-export timeout, ms. */
+  readonly timeoutMs: number;
+  readonly compression: 'gzip' | 'none';
+  /** How often each target's metrics are pushed, ms. */
+  readonly exportIntervalMs: number;
+  readonly serviceName: string;
+  /** Extra resource attributes (OTEL_RESOURCE_ATTRIBUTES, then `otlp.resourceAttributes`). */
+  readonly resourceAttributes: Readonly<Record<string, string>>;
+  /** Most series per instrument and target before the SDK folds the rest into an overflow series. */
+  readonly cardinalityLimit: number;
+}
+
+export const OTLP_DEFAULTS = {
+  protocol: 'grpc',
+  grpcEndpoint: 'http://localhost:4317',
+  httpEndpoint: 'http://localhost:4318/v1/metrics',
+  timeoutMs: 10_000,
+  compression: 'none',
+  serviceName: 'pgquerylens',
+  // Per-table and per-index metrics of a large server pass the SDK's default of 2000.
+  cardinalityLimit: 20_000,
+} as const;
+
+/**
+ * The `otlp` section over the standard OTEL_* variables: the file (or flags) wins over the
+ * environment, and a per-signal variable (`..._METRICS_...`) over the generic one. Malformed
+ * values are pushed to `issues` naming the key or variable.
+ */
+export function resolveOtlp(
+  parsed: ParsedOtlp,
+  env: NodeJS.ProcessEnv,
+  baseIntervalMs: number,
+  issues: ConfigIssue[],
+): OtlpSettings {
+  const pick = (names: readonly string[]): { name: string; value: string } | undefined => {
+    for (const name of names) {
+      const value = env[name]?.trim();
+      if (value !== undefined && value !== '') return { name, value };
+    }
+    return undefined;
+  };
+  const protocol = parsed.protocol ?? envProtocol(pick, issues) ?? OTLP_DEFAULTS.protocol;
+  const endpoint = resolveEndpoint(parsed.endpoint, protocol, pick, issues);
+  const headers = parsed.headers ?? envHeaders(pick, issues);
+  for (const value of Object.values(headers)) registerSecret(value);
+  const timeoutMs =
+    parsed.timeout ??
+    envMs(pick(['OTEL_EXPORTER_OTLP_METRICS_TIMEOUT', 'OTEL_EXPORTER_OTLP_TIMEOUT']), issues) ??
+    OTLP_DEFAULTS.timeoutMs;
+  const compression =
+    parsed.compression ?? envCompression(pick, issues) ?? OTLP_DEFAULTS.compression;
+  const exportIntervalMs =
+    parsed.exportInterval ?? envMs(pick(['OTEL_METRIC_EXPORT_INTERVAL']), issues) ?? baseIntervalMs;
+  const fromEnv = envKeyValues(pick(['OTEL_RESOURCE_ATTRIBUTES']), issues);
+  const resourceAttributes = { ...fromEnv, ...(parsed.resourceAttributes ?? {}) };
+  // The spec: OTEL_SERVICE_NAME beats service.name inside OTEL_RESOURCE_ATTRIBUTES.
+  const serviceName =
+    parsed.serviceName ??
+    pick(['OTEL_SERVICE_NAME'])?.value ??
+    resourceAttributes['service.name'] ??
+    OTLP_DEFAULTS.serviceName;
+  return {
+    protocol,
+    endpoint,
+    headers,
+    timeoutMs,
+    compression,
+    exportIntervalMs,
+    serviceName,
+    resourceAttributes,
+    cardinalityLimit: parsed.cardinalityLimit ?? OTLP_DEFAULTS.cardinalityLimit,
+  };
+}
+
+type Pick = (names: readonly string[]) => { name: string; value: string } | undefined;
+
+function envProtocol(pick: Pick, issues: ConfigIssue[]): OtlpProtocol | undefined {
+  const found = pick(['OTEL_EXPORTER_OTLP_METRICS_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL']);
+  if (found === undefined) return undefined;
+  if ((OTLP_PROTOCOLS as readonly string[]).includes(found.value)) {
+    return found.value as OtlpProtocol;
+  }
+  issues.push({
+    path: found.name,
+    message: `unsupported protocol ${JSON.stringify(found.value)}: use grpc or http/protobuf`,
+  });
+  return undefined;
+}
+
+function resolveEndpoint(
+  configured: string | undefined,
+  protocol: OtlpProtocol,
+  pick: Pick,
+  issues: ConfigIssue[],
+): string {
+  const fallback = protocol === 'grpc' ? OTLP_DEFAULTS.grpcEndpoint : OTLP_DEFAULTS.httpEndpoint;
+  let url: string;
+  let path: string;
+  if (configured !== undefined) {
+    url = configured;
+    path = 'otlp.endpoint';
+  } else {
+    const signal = pick(['OTEL_EXPORTER_OTLP_METRICS_ENDPOINT']);
+    const generic = signal === undefined ? pick(['OTEL_EXPORTER_OTLP_ENDPOINT']) : undefined;
+    if (signal !== undefined) {
+      url = signal.value;
+      path = signal.name;
+    } else if (generic !== undefined) {
+      // The spec: HTTP exporters append the signal path to the generic endpoint only.
+      url = protocol === 'grpc' ? generic.value : `${generic.value.replace(/\/+$/, '')}/v1/metrics`;
+      path = generic.name;
+    } else {
+      return fallback;
+    }
+  }
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('scheme');
+  } catch {
+    issues.push({ path, message: `invalid URL ${JSON.stringify(url)}: use http(s)://host:port` });
+    return fallback;
+  }
+  return url;
+}
+
+function envHeaders(pick: Pick, issues: ConfigIssue[]): Record<string, string> {
+  return (
+    envKeyValues(
+      pick(['OTEL_EXPORTER_OTLP_METRICS_HEADERS', 'OTEL_EXPORTER_OTLP_HEADERS']),
+      issues,
+    ) ?? {}
+  );
+}
+
+/** `k=v,k2=v2` with URL-encoded keys and values (W3C Baggage-like, as the OTel spec says). */
+function envKeyValues(
+  found: { name: string; value: string } | undefined,
+  issues: ConfigIssue[],
+): Record<string, string> | undefined {
+  if (found === undefined) return undefined;
+  const out: Record<string, string> = {};
+  for (const part of found.value.split(',')) {
+    if (part.trim() === '') continue;
+    const eq = part.indexOf('=');
+    try {
+      if (eq <= 0) throw new Error('no key');
+      const key = decodeURIComponent(part.slice(0, eq).trim());
+      if (key === '') throw new Error('no key');
+      out[key] = decodeURIComponent(part.slice(eq + 1).trim());
+    } catch {
+      // The value may be a secret: name the entry by its position, never echo it.
+      issues.push({ path: found.name, message: 'malformed entry: use key=value,key2=value2' });
+      return undefined;
+    }
+  }
+  return out;
+}
+
+function envMs(
+  found: { name: string; value: string } | undefined,
+  issues: ConfigIssue[],
+): number | undefined {
+  if (found === undefined) return undefined;
+  const ms = Number(found.value);
+  if (!/^\d+$/.test(found.value) || !Number.isSafeInteger(ms) || ms <= 0) {
+    issues.push({
+      path: found.name,
+      message: `invalid milliseconds ${JSON.stringify(found.value)}: use a positive integer`,
+    });
+    return undefined;
+  }
+  return ms;
+}
+
+function envCompression(pick: Pick, issues: ConfigIssue[]): 'gzip' | 'none' | undefined {
+  const found = pick(['OTEL_EXPORTER_OTLP_METRICS_COMPRESSION', 'OTEL_EXPORTER_OTLP_COMPRESSION']);
+  if (found === undefined) return undefined;
+  if (found.value === 'gzip' || found.value === 'none') return found.value;
+  issues.push({
+    path: found.name,
+    message: `unsupported compression ${JSON.stringify(found.value)}: use gzip or none`,
+  });
+  return undefined;
+}
