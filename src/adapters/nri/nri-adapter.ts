@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import type { NriSettings } from '../../core/config/nri-settings.js';
 import { errorMessage } from '../../core/errors.js';
 import type { ExportAdapter } from '../../core/export-adapter.js';
@@ -145,7 +144,7 @@ export class NriAdapter implements ExportAdapter {
       const file = rateStatePath(dir, this.#options.stateKey(batch.target));
       const loaded = RateState.load(file, this.#options.settings.stateTtlMs, now);
       // A missing file is every first run's normal case, not worth a warning.
-      if (loaded.problem !== undefined && existsSync(file)) {
+      if (loaded.problem !== undefined && loaded.missing !== true) {
         // A rebuilt state only costs one run of zero rates, as on first install.
         this.#options.logger.warn('NRI rate state unusable; starting afresh', {
           file,

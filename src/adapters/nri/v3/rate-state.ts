@@ -34,7 +34,11 @@ export class RateState {
    * Reads a state file; a missing, unreadable or corrupt file gives an empty state and a
    * reason (never throws). Entries older than ttl are dropped.
    */
-  static load(file: string, ttlMs: number, nowMs: number): { state: RateState; problem?: string } {
+  static load(
+    file: string,
+    ttlMs: number,
+    nowMs: number,
+  ): { state: RateState; problem?: string; missing?: true } {
     const state = new RateState(ttlMs);
     let text: string;
     try {
@@ -45,7 +49,7 @@ export class RateState {
         code === 'ENOENT'
           ? `rate state file ${file} does not exist yet; rates start from 0`
           : `cannot read rate state file ${file}: ${(err as Error).message}`;
-      return { state, problem };
+      return code === 'ENOENT' ? { state, problem, missing: true } : { state, problem };
     }
     const entries = parseStateFile(text);
     if (entries === undefined) {

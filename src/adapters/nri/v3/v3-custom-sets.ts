@@ -1,13 +1,12 @@
 import type { ProbeSample, ProbeValue } from '../../../core/model/probe-sample.js';
 import { typedColumns } from '../cell-values.js';
-import { rateKey } from './rate-state.js';
 import { databaseEntity } from './v3-database-sets.js';
-import { toNumber, type V3BuildContext } from './v3-metric-sets.js';
+import { V3SetBuilder, type V3BuildContext, type V3SourceType } from './v3-metric-sets.js';
 import { instanceName, type V3EntityDraft } from './v3-naming.js';
 import type { V3MetricSet } from './v3-types.js';
 
 /** The source types a custom query may name (the SDK's names). */
-export type CustomSourceType = 'gauge' | 'rate' | 'delta' | 'prate' | 'pdelta' | 'attribute';
+export type CustomSourceType = V3SourceType;
 
 const SOURCE_TYPES: ReadonlySet<string> = new Set<CustomSourceType>([
   'gauge',
@@ -55,8 +54,8 @@ export function metricsQuerySets(ctx: V3BuildContext, draft: V3EntityDraft): V3M
         attributes.push([column, String(value)]);
       }
       // The attributes are the set's namespace, so each row's rates have their own history.
-      const set = new CustomSet(ctx, draft, sample.custom?.sampleName ?? '', attributes, []);
-      set.metric(metric, row.metric_value, type);
+      const set = new V3SetBuilder(ctx, draft, sample.custom?.sampleName ?? '', attributes);
+      set.source(metric, row.metric_value, type);
       sets.push(set.values);
     }
   }
@@ -85,7 +84,7 @@ export function addCustomColumnSets(ctx: V3BuildContext): void {
       const rowKey = typed
         .filter(([, , type]) => type === 'attribute')
         .map(([column, value]): [string, string] => [column, String(value)]);
-      const set = new CustomSet(
+      const set = new V3SetBuilder(
         ctx,
         draft,
         sample.custom?.sampleName ?? '',
@@ -94,7 +93,7 @@ export function addCustomColumnSets(ctx: V3BuildContext): void {
         [['database', database]],
         rowKey,
       );
-      for (const [column, value, type] of typed) set.metric(column, value, type);
+      for (const [column, value, type] of typed) set.source(column, value, type);
       draft.entity.metrics.push(set.values);
     }
   }
@@ -103,68 +102,4 @@ export function addCustomColumnSets(ctx: V3BuildContext): void {
 /** The batch's custom-query samples of one form, in collection order. */
 function customSamples(ctx: V3BuildContext, form: 'metrics-query' | 'columns'): ProbeSample[] {
   return ctx.batch.probes.filter((s) => s.custom?.form === form);
-}
-
-/**
- * One custom metric set under the same key/value rules as `V3SetBuilder` (event_type, the
- * namespace attributes, `cluster_name`/`service_name`, then the metrics; NULL left out; the
- * entity key in every rate namespace), for every source type a user may name.
- */
-class CustomSet {
-  /** The set as it will be printed. */
-  readonly values: V3MetricSet;
-  private readonly namespace: Record<string, string> = {};
-
-  /**
-   * `attributes` are printed and namespace the rates; `keyOnly` namespace the rates only
-   * (set afterwards as metrics in their column order).
-   */
-  constructor(
-    private readonly ctx: V3BuildContext,
-    draft: V3EntityDraft,
-    eventType: string,
-    attributes: readonly (readonly [string, string])[],
-    keyOnly: readonly (readonly [string, string])[],
-  ) {
-    this.values = { event_type: eventType };
-    for (const [key, value] of [...attributes, ...ctx.commonAttributes]) {
-      this.values[key] = value;
-      this.namespace[key] = value;
-    }
-    for (const [key, value] of keyOnly) this.namespace[key] = value;
-    this.namespace.entityKey = draft.key;
-  }
-
-  /** Sets `name` from `value` by its source type; a value that does not fit is left out. */
-  metric(name: string, value: ProbeValue | undefined, type: CustomSourceType): void {
-    if (value === null || value === undefined) return;
-    if (type === 'attribute') {
-      // The SDK takes strings only; numbers and booleans print as Go would print them.
-      this.values[name] = String(value);
-      return;
-    }
-    const n = toNumber(value);
-    if (n === undefined) return;
-    const result = type === 'gauge' ? n : this.difference(type, name, n);
-    if (result !== undefined) this.values[name] = result;
-  }
-
-  private difference(
-    type: Exclude<CustomSourceType, 'gauge' | 'attribute'>,
-    name: string,
-    value: number,
-  ): number | undefined {
-    const { rates, nowMs } = this.ctx;
-    const key = rateKey(this.namespace, name);
-    switch (type) {
-      case 'rate':
-        return rates.rate(key, value, nowMs);
-      case 'delta':
-        return rates.delta(key, value, nowMs);
-      case 'prate':
-        return rates.prate(key, value, nowMs);
-      case 'pdelta':
-        return rates.pdelta(key, value, nowMs);
-    }
-  }
 }

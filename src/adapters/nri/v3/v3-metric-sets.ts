@@ -5,6 +5,9 @@ import { rateKey, type RateState } from './rate-state.js';
 import type { V3EntityDraft, V3EntityRegistry } from './v3-naming.js';
 import type { V3MetricSet } from './v3-types.js';
 
+/** The SDK's source types, as custom queries name them. */
+export type V3SourceType = 'gauge' | 'rate' | 'delta' | 'prate' | 'pdelta' | 'attribute';
+
 /** What every set builder of one batch shares. */
 export interface V3BuildContext {
   /** The batch being converted. */
@@ -31,12 +34,16 @@ export class V3SetBuilder {
   private readonly set: V3MetricSet;
   private readonly namespace: Record<string, string>;
 
-  /** A set of `eventType` on `draft`, namespaced by `attributes` (displayName first). */
+  /**
+   * A set of `eventType` on `draft`, namespaced by `attributes` (displayName first), which are
+   * printed; `keyOnly` namespace its rates without being printed.
+   */
   constructor(
     private readonly ctx: V3BuildContext,
     private readonly draft: V3EntityDraft,
     eventType: string,
     attributes: readonly (readonly [string, string])[],
+    keyOnly: readonly (readonly [string, string])[] = [],
   ) {
     this.set = { event_type: eventType };
     this.namespace = {};
@@ -44,6 +51,7 @@ export class V3SetBuilder {
       this.set[key] = value;
       this.namespace[key] = value;
     }
+    for (const [key, value] of keyOnly) this.namespace[key] = value;
     // The SDK adds the entity key to the namespace, so equal sets of two entities never share
     // a previous value.
     this.namespace.entityKey = draft.key;
@@ -69,6 +77,31 @@ export class V3SetBuilder {
   attribute(name: string, value: ProbeValue | undefined): this {
     if (value !== null && value !== undefined) this.set[name] = String(value);
     return this;
+  }
+
+  /** A value by the SDK source type a user named (custom queries); a misfit is left out. */
+  source(name: string, value: ProbeValue | undefined, type: V3SourceType): this {
+    if (type === 'gauge') return this.gauge(name, value);
+    if (type === 'attribute') return this.attribute(name, value);
+    const n = toNumber(value);
+    if (n === undefined) return this;
+    const key = rateKey(this.namespace, name);
+    const { rates, nowMs } = this.ctx;
+    const result =
+      type === 'rate'
+        ? rates.rate(key, n, nowMs)
+        : type === 'delta'
+          ? rates.delta(key, n, nowMs)
+          : type === 'prate'
+            ? rates.prate(key, n, nowMs)
+            : rates.pdelta(key, n, nowMs);
+    if (result !== undefined) this.set[name] = result;
+    return this;
+  }
+
+  /** The set as it will be printed, without adding it to its entity. */
+  get values(): V3MetricSet {
+    return this.set;
   }
 
   /** Appends the set to its entity and returns it. */
