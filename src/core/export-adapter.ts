@@ -1,4 +1,5 @@
 import type { UnifiedMetrics } from './model/unified-metrics.js';
+import type { AdapterHealth, SelfMetricPoint } from './self-telemetry.js';
 
 /**
  * A destination for batches (OTLP, NRI, datastore, JSON). The export manager owns retries,
@@ -13,4 +14,11 @@ export interface ExportAdapter {
   forceFlush(): Promise<void>;
   /** Releases resources; idempotent, called once after the final flush. */
   shutdown(): Promise<void>;
+  /**
+   * For an adapter whose `export` only buffers (OTLP, datastore): whether the real destination
+   * took the last delivery. Without it, readiness goes by the export lane's outcome.
+   */
+  health?(): AdapterHealth;
+  /** The adapter's own counters (records sent, dropped, queued), for self-telemetry. */
+  selfMetrics?(): readonly SelfMetricPoint[];
 }

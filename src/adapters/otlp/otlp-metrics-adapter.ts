@@ -3,7 +3,7 @@ import type { ExportAdapter } from '../../core/export-adapter.js';
 import type { UnifiedMetrics } from '../../core/model/unified-metrics.js';
 import { withTimeout } from '../../core/timeout.js';
 import { TargetMeter } from './target-meter.js';
-import { TargetSnapshot } from './target-snapshot.js';
+import { TargetSnapshot } from '../../core/semantic-metrics/target-snapshot.js';
 
 /** What the OTLP metrics adapter needs. */
 export interface OtlpMetricsAdapterOptions {

@@ -7,7 +7,7 @@ import { METRIC_DESCRIPTORS } from '../../core/semantic-metrics/catalogue.js';
 import type { MetricDescriptor } from '../../core/semantic-metrics/metric-types.js';
 import { createMetricExporter, MutableExporter } from './otlp-exporter.js';
 import { targetResourceAttributes } from './otlp-resource.js';
-import { seriesKey, type TargetSnapshot } from './target-snapshot.js';
+import { seriesKey, type TargetSnapshot } from '../../core/semantic-metrics/target-snapshot.js';
 
 /** Instrumentation scope of every metric. */
 const SCOPE = 'pgquerylens';

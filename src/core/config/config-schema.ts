@@ -196,7 +196,43 @@ const nriSchema = z.strictObject({
 
 export type ParsedNri = z.output<typeof nriSchema>;
 
-/** The OTLP metrics adapter (`otel` and `hybrid` modes); OTEL_* variables fill what is unset. */
+/** Which query-performance records go out as OTLP log events. */
+const otlpEventsSchema = z.strictObject({
+  /** Slow queries as `db.server.top_query`. */
+  topQueries: z.boolean().optional(),
+  /** Individual executions as `db.server.query_sample`. */
+  querySamples: z.boolean().optional(),
+  /** Captured execution plans. */
+  plans: z.boolean().optional(),
+  /** New plans and suspected regressions. */
+  planChanges: z.boolean().optional(),
+  /** Blocked → blocking edges of lock-wait trees. */
+  blockingChains: z.boolean().optional(),
+  /** Every Active Session History sample (voluminous; off by default). */
+  ashSamples: z.boolean().optional(),
+});
+
+/** Events as OTLP log records; unset transport settings follow the metrics' (`otlp.*`). */
+const otlpLogsSchema = z.strictObject({
+  enabled: z.boolean().optional(),
+  protocol: z.enum(['grpc', 'http/protobuf', 'http/json']).optional(),
+  /** Full URL; for HTTP including the path, e.g. `http://vl:9428/insert/opentelemetry/v1/logs`. */
+  endpoint: nonEmpty.optional(),
+  headers: z.record(nonEmpty, z.string()).optional(),
+  timeout: positiveDuration.optional(),
+  compression: z.enum(['gzip', 'none']).optional(),
+  events: otlpEventsSchema.optional(),
+  /** Longest attribute value (query texts, plans) before it is cut. */
+  attributeValueLengthLimit: intIn(64, 1_048_576).optional(),
+  /** Records waiting to be sent; beyond it new records are dropped and counted. */
+  maxQueueSize: intIn(1, 1_000_000).optional(),
+  /** Records per export request. */
+  maxExportBatchSize: intIn(1, 100_000).optional(),
+});
+
+export type ParsedOtlpLogs = z.output<typeof otlpLogsSchema>;
+
+/** The OTLP adapters (`otel` and `hybrid` modes); OTEL_* variables fill what is unset. */
 const otlpSchema = z.strictObject({
   protocol: z.enum(['grpc', 'http/protobuf']).optional(),
   /** Full URL; for HTTP including the path, e.g. `http://vm:8428/opentelemetry/v1/metrics`. */
@@ -209,7 +245,30 @@ const otlpSchema = z.strictObject({
   resourceAttributes: z.record(nonEmpty, z.string()).optional(),
   /** Series per instrument and target before the SDK's overflow series. */
   cardinalityLimit: intIn(100, 10_000_000).optional(),
+  /** PEM file of the CA that signed the endpoint's certificate (TLS). */
+  certificate: nonEmpty.optional(),
+  /** PEM files of a client certificate and its key (mutual TLS). */
+  clientCertificate: nonEmpty.optional(),
+  clientKey: nonEmpty.optional(),
+  /** gRPC without TLS even for an endpoint without an `http://` scheme. */
+  insecure: z.boolean().optional(),
+  logs: otlpLogsSchema.optional(),
+  /** The collector's own metrics over OTLP too (`telemetry` serves them over HTTP). */
+  selfMetrics: z.boolean().optional(),
 });
+
+/** The self-telemetry HTTP listener: /healthz, /readyz and /metrics. */
+const telemetrySchema = z.strictObject({
+  /** Default: on, except in the NRI one-shot mode. */
+  enabled: z.boolean().optional(),
+  host: nonEmpty.optional(),
+  /** 0 picks a free port (logged). */
+  port: intIn(0, 65_535).optional(),
+  /** Serve the PostgreSQL metrics on /metrics as well as the collector's own (Prometheus pull). */
+  prometheus: z.boolean().optional(),
+});
+
+export type ParsedTelemetry = z.output<typeof telemetrySchema>;
 
 export type ParsedOtlp = z.output<typeof otlpSchema>;
 
@@ -250,6 +309,7 @@ export const configSchema = z.strictObject({
   nri: nriSchema.default({}),
   customQueries: customQueriesSchema.default({}),
   otlp: otlpSchema.default({}),
+  telemetry: telemetrySchema.default({}),
   output: z
     .strictObject({
       format: z.enum(OUTPUT_FORMATS).default('json'),

@@ -33,6 +33,8 @@ export const ENV_BINDINGS: Readonly<Record<string, EnvBinding>> = {
   PGQUERYLENS_SECRET_FILE: { path: ['datastore', 'secretFile'], kind: 'string' },
   PGQUERYLENS_SHUTDOWN_TIMEOUT: { path: ['shutdownTimeout'], kind: 'string' },
   PGQUERYLENS_NRI_PROTOCOL: { path: ['nri', 'protocol'], kind: 'number' },
+  PGQUERYLENS_TELEMETRY_PORT: { path: ['telemetry', 'port'], kind: 'number' },
+  PGQUERYLENS_TELEMETRY_HOST: { path: ['telemetry', 'host'], kind: 'string' },
   PGQUERYLENS_NRI_STATE_DIR: { path: ['nri', 'stateDir'], kind: 'string' },
 };
 

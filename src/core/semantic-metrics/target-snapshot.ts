@@ -1,8 +1,8 @@
-import type { CollectorRunStatus } from '../../core/model/collection-metadata.js';
-import type { ProbeSample } from '../../core/model/probe-sample.js';
-import { emptyParts, type UnifiedMetrics } from '../../core/model/unified-metrics.js';
-import { deriveMetricPoints } from '../../core/semantic-metrics/catalogue.js';
-import type { MetricPoint } from '../../core/semantic-metrics/metric-types.js';
+import type { CollectorRunStatus } from '../model/collection-metadata.js';
+import type { ProbeSample } from '../model/probe-sample.js';
+import { emptyParts, type UnifiedMetrics } from '../model/unified-metrics.js';
+import { deriveMetricPoints } from './catalogue.js';
+import type { MetricPoint } from './metric-types.js';
 
 /** What a collector last reported for the target, and when. */
 interface ProbeEntry {
