@@ -64,7 +64,14 @@ describe('slow queries', () => {
 
       for (let i = 0; i < 2; i++) await c.query('SELECT pg_sleep(0.15)');
       for (let i = 0; i < 30; i++) await c.query('SELECT count(*) FROM pg_class');
+      // A utility statement keeps its constants in pg_stat_statements.
+      await c.query(
+        `DO $$ BEGIN PERFORM pg_sleep(0.05); RAISE NOTICE 'secret-literal-4711'; END $$`,
+      );
       const batch = await h.collect('slow_queries');
+      const utility = batch.slowQueries.find((q) => q.queryText.startsWith('DO'));
+      expect(utility?.queryText).toBe('DO ?');
+      expect(JSON.stringify(batch)).not.toContain('secret-literal-4711');
       const first = batch.slowQueries[0];
       expect(first?.queryText).toMatch(/pg_sleep/);
       expect(batch.slowQueries.some((q) => q.queryText.includes('pg_type'))).toBe(false);

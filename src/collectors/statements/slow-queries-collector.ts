@@ -11,6 +11,7 @@ import { sessionsOf } from '../ash/active-session-aggregate.js';
 import { AshConsumer } from '../ash/ash-consumer.js';
 import { fetchNewTexts } from '../probes/pg-stat-statements.js';
 import { SLOW_QUERIES } from '../query-performance-names.js';
+import { obfuscateSql } from '../query-text/obfuscate-sql.js';
 import type { QueryPerformanceState } from '../query-performance-state.js';
 import { recentActivity } from './recent-activity.js';
 import { individualQueries } from './individual-queries.js';
@@ -136,7 +137,15 @@ export function slowQueriesCollector(state: QueryPerformanceState): Collector {
       const context: SlowQueryContext = {
         databaseOf: (dbid) => databases.get(dbid),
         userOf: (userid) => users.get(userid),
-        textOf: (id) => state.texts.get(target, id),
+        // pg_stat_statements replaces constants only in plannable statements; utility ones
+        // (ALTER ROLE … PASSWORD '…', SET …) keep theirs, so the text is obfuscated as well.
+        // The raw text stays in the cache: EXPLAIN needs it.
+        textOf: (id) => {
+          const text = state.texts.get(target, id);
+          return text === undefined || state.settings.queryText !== 'obfuscated'
+            ? text
+            : obfuscateSql(text);
+        },
         ...(first?.current_schema == null ? {} : { schemaName: first.current_schema }),
         intervalSeconds: result.intervalSeconds ?? 0,
         collectedAt,
