@@ -10,6 +10,7 @@ import { Scheduler } from '../core/scheduler.js';
 import type { TargetConnector } from '../core/target-connector.js';
 import type { TargetService } from '../core/target-service.js';
 import type { TargetIdentity } from '../core/model/target-identity.js';
+import type { UnifiedMetrics } from '../core/model/unified-metrics.js';
 
 export interface CollectorAppDeps {
   readonly config: ResolvedConfig;
@@ -20,6 +21,10 @@ export interface CollectorAppDeps {
   readonly version: string;
   /** Background work per target (the session sampler); runs only while collecting periodically. */
   readonly services?: readonly TargetService[];
+  /** Sees every finished batch before it is exported (self-telemetry). */
+  readonly onBatch?: (batch: UnifiedMetrics) => void;
+  /** Told when a target stops being collected. */
+  readonly onTargetRemoved?: (name: string) => void;
 }
 
 /** How runOnceAttached carries service state from one process to the next. */
@@ -106,6 +111,7 @@ export class CollectorApp {
     if (!this.#targets.has(name)) return;
     this.#scheduler?.removeTarget(name);
     await this.#dropRunner(name);
+    this.#deps.onTargetRemoved?.(name);
   }
 
   /** Replaces the probe overrides and reschedules every target by them. */
@@ -135,7 +141,7 @@ export class CollectorApp {
       ),
     );
     for (const batch of batches) {
-      this.exportManager.publish(batch);
+      this.#publish(batch);
     }
     return {
       batches: batches.length,
@@ -360,10 +366,19 @@ export class CollectorApp {
     this.#inFlight.set(target, runs);
     runs.add(run);
     try {
-      this.exportManager.publish(await run);
+      this.#publish(await run);
     } finally {
       runs.delete(run);
     }
+  }
+
+  #publish(batch: UnifiedMetrics): void {
+    try {
+      this.#deps.onBatch?.(batch);
+    } catch (err) {
+      this.#deps.logger.warn('self-telemetry failed to count a batch', { err: errorMessage(err) });
+    }
+    this.exportManager.publish(batch);
   }
 
   #runSettings(target: ResolvedTarget, collector: string): CollectorRunSettings {

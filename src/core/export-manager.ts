@@ -23,6 +23,30 @@ export interface AdapterExportStats {
   dropped: number;
   failedAttempts: number;
   queued: number;
+  /** Records (probe rows and query-performance records) in the batches exported and dropped. */
+  exportedRows: number;
+  droppedRows: number;
+  /** How the latest delivery attempt ended; `none` before the first. */
+  lastOutcome: 'none' | 'ok' | 'failed';
+  /** Why the latest attempt failed, when it did. */
+  lastError?: string;
+}
+
+/** Records in a batch: probe rows plus every query-performance record. */
+export function batchRecordCount(batch: UnifiedMetrics): number {
+  let rows = 0;
+  for (const p of batch.probes) rows += p.rows.length;
+  return (
+    rows +
+    batch.slowQueries.length +
+    batch.waitEvents.length +
+    batch.blockingSessions.length +
+    batch.individualQueries.length +
+    batch.executionPlans.length +
+    batch.ashSamples.length +
+    batch.planChanges.length +
+    batch.activeSessions.length
+  );
 }
 
 export const DEFAULT_EXPORT_OPTIONS: ExportManagerOptions = {
@@ -45,6 +69,9 @@ class AdapterLane {
     dropped: 0,
     failedAttempts: 0,
     queued: 0,
+    exportedRows: 0,
+    droppedRows: 0,
+    lastOutcome: 'none',
   };
   readonly #waiting: UnifiedMetrics[] = [];
   #inFlight: UnifiedMetrics | undefined;
@@ -63,12 +90,12 @@ class AdapterLane {
 
   push(batch: UnifiedMetrics): void {
     if (this.#stopping.signal.aborted) {
-      this.#drop(1, 'batch published after shutdown, dropped');
+      this.#drop(1, 'batch published after shutdown, dropped', batch);
       return;
     }
     if (this.#waiting.length >= this.options.queueSize) {
-      this.#waiting.shift();
-      this.#drop(1, 'export queue full, dropped the oldest waiting batch');
+      const oldest = this.#waiting.shift();
+      this.#drop(1, 'export queue full, dropped the oldest waiting batch', oldest);
     }
     this.#waiting.push(batch);
     this.#updateQueued();
@@ -89,9 +116,9 @@ class AdapterLane {
     this.#stopping.abort();
     this.#wake?.();
     await this.#worker;
-    const left = this.#waiting.splice(0).length;
-    if (left > 0) {
-      this.#drop(left, 'batches still queued at shutdown were dropped');
+    const left = this.#waiting.splice(0);
+    if (left.length > 0) {
+      this.#drop(left.length, 'batches still queued at shutdown were dropped', ...left);
     }
     this.#updateQueued();
   }
@@ -104,8 +131,9 @@ class AdapterLane {
     this.stats.queued = this.#waiting.length + (this.#inFlight === undefined ? 0 : 1);
   }
 
-  #drop(count: number, message: string): void {
+  #drop(count: number, message: string, ...batches: (UnifiedMetrics | undefined)[]): void {
     this.stats.dropped += count;
+    for (const b of batches) if (b !== undefined) this.stats.droppedRows += batchRecordCount(b);
     this.logger.warn(message, { adapter: this.adapter.name, count });
   }
 
@@ -138,11 +166,17 @@ class AdapterLane {
           stop,
         );
         this.stats.exported += 1;
+        this.stats.exportedRows += batchRecordCount(batch);
+        this.stats.lastOutcome = 'ok';
+        delete this.stats.lastError;
         return;
       } catch (err) {
         this.stats.failedAttempts += 1;
+        this.stats.lastOutcome = 'failed';
+        this.stats.lastError = errorMessage(err);
         if (attempt > this.options.maxRetries || stop.aborted) {
           this.stats.dropped += 1;
+          this.stats.droppedRows += batchRecordCount(batch);
           this.logger.error('export failed, batch dropped', {
             adapter: this.adapter.name,
             target: batch.target.name,
@@ -162,7 +196,7 @@ class AdapterLane {
         });
         await sleep(delayMs, stop);
         if (stop.aborted) {
-          this.#drop(1, 'shutdown while waiting to retry, batch dropped');
+          this.#drop(1, 'shutdown while waiting to retry, batch dropped', batch);
           return;
         }
       }

@@ -111,7 +111,9 @@ function attributesOf(raw: unknown): Record<string, string | number | boolean> {
 }
 
 /** A gRPC receiver with the raw Export method (identity (de)serializers, decoded here). */
-export async function startGrpcReceiver(): Promise<OtlpReceiver> {
+export async function startGrpcReceiver(
+  credentials: grpc.ServerCredentials = grpc.ServerCredentials.createInsecure(),
+): Promise<OtlpReceiver> {
   const requests: ReceivedResourceMetrics[][] = [];
   const server = new grpc.Server();
   const identity = (b: Buffer): Buffer => b;
@@ -138,7 +140,7 @@ export async function startGrpcReceiver(): Promise<OtlpReceiver> {
     },
   );
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) =>
+    server.bindAsync('127.0.0.1:0', credentials, (err, p) =>
       err === null ? resolve(p) : reject(err),
     );
   });

@@ -60,6 +60,9 @@ async function collect(): Promise<UnifiedMetrics> {
 
 function settings(over: Partial<OtlpSettings>): OtlpSettings {
   return {
+    enabled: true,
+    selfMetrics: false,
+    tls: { insecure: false },
     protocol: 'grpc',
     endpoint: OTLP_DEFAULTS.grpcEndpoint,
     headers: {},

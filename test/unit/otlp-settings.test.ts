@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveOtlp } from '../../src/core/config/otlp-settings.js';
 import type { ConfigIssue } from '../../src/core/errors.js';
@@ -88,5 +91,32 @@ describe('OTLP settings', () => {
       'OTEL_EXPORTER_OTLP_METRICS_TIMEOUT',
       'OTEL_EXPORTER_OTLP_PROTOCOL',
     ]);
+  });
+
+  it('takes TLS files from the per-signal variable, then the generic one, and checks them', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'pgql-tls-'));
+    const ca = path.join(dir, 'ca.pem');
+    const other = path.join(dir, 'other.pem');
+    writeFileSync(ca, 'x');
+    writeFileSync(other, 'x');
+    const both = resolve({
+      OTEL_EXPORTER_OTLP_CERTIFICATE: other,
+      OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE: ca,
+      OTEL_EXPORTER_OTLP_INSECURE: 'true',
+    });
+    expect(both.issues).toEqual([]);
+    expect(both.settings.tls).toEqual({ certificate: ca, insecure: true });
+    expect(resolve({ OTEL_EXPORTER_OTLP_CERTIFICATE: other }).settings.tls.certificate).toBe(other);
+    expect(resolve({}, { certificate: ca }).settings.tls).toEqual({
+      certificate: ca,
+      insecure: false,
+    });
+
+    const missing = resolve({ OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE: path.join(dir, 'nope.pem') });
+    expect(missing.issues.map((i) => i.path)).toEqual(['OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE']);
+    const halfPair = resolve({ OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: other });
+    expect(halfPair.issues.map((i) => i.path)).toEqual(['otlp.clientCertificate']);
+    const badFlag = resolve({ OTEL_EXPORTER_OTLP_INSECURE: 'maybe' });
+    expect(badFlag.issues.map((i) => i.path)).toEqual(['OTEL_EXPORTER_OTLP_INSECURE']);
   });
 });

@@ -9,6 +9,7 @@ import {
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 import type { OtlpSettings } from '../../core/config/otlp-settings.js';
+import { grpcCredentials, httpsAgentOptions } from './otlp-tls.js';
 
 /**
  * A new exporter for one target's reader (a reader shuts its exporter down with it, so each
@@ -27,9 +28,19 @@ export function createMetricExporter(settings: OtlpSettings): PushMetricExporter
   if (settings.protocol === 'grpc') {
     const metadata = createEmptyMetadata();
     for (const [key, value] of Object.entries(settings.headers)) metadata.set(key, value);
-    return new GrpcMetricExporter({ ...common, metadata });
+    return new GrpcMetricExporter({
+      ...common,
+      metadata,
+      credentials: grpcCredentials(settings.tls, settings.endpoint),
+    });
   }
-  return new ProtoMetricExporter({ ...common, headers: { ...settings.headers } });
+  return new ProtoMetricExporter({
+    ...common,
+    headers: { ...settings.headers },
+    ...(settings.endpoint.startsWith('https://')
+      ? { httpAgentOptions: httpsAgentOptions(settings.tls) }
+      : {}),
+  });
 }
 
 /**
@@ -38,6 +49,9 @@ export function createMetricExporter(settings: OtlpSettings): PushMetricExporter
  */
 export class MutableExporter implements PushMetricExporter {
   private muted = false;
+  /** Outcome of the latest real export; undefined before the first. */
+  lastOk: boolean | undefined;
+  lastError: string | undefined;
 
   constructor(private readonly inner: PushMetricExporter) {}
 
@@ -51,7 +65,11 @@ export class MutableExporter implements PushMetricExporter {
       done({ code: ExportResultCode.SUCCESS });
       return;
     }
-    this.inner.export(metrics, done);
+    this.inner.export(metrics, (result) => {
+      this.lastOk = result.code === ExportResultCode.SUCCESS;
+      this.lastError = this.lastOk ? undefined : (result.error?.message ?? 'export failed');
+      done(result);
+    });
   }
 
   forceFlush(): Promise<void> {

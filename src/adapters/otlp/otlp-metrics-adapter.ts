@@ -1,6 +1,7 @@
 import type { OtlpSettings } from '../../core/config/otlp-settings.js';
 import type { ExportAdapter } from '../../core/export-adapter.js';
 import type { UnifiedMetrics } from '../../core/model/unified-metrics.js';
+import type { AdapterHealth } from '../../core/self-telemetry.js';
 import { withTimeout } from '../../core/timeout.js';
 import { TargetMeter } from './target-meter.js';
 import { TargetSnapshot } from '../../core/semantic-metrics/target-snapshot.js';
@@ -67,6 +68,17 @@ export class OtlpMetricsAdapter implements ExportAdapter {
     }
     await state.meter.sync();
     await this.#expire(now, batch.target.name);
+  }
+
+  /** Unreachable as soon as any target's latest export failed (they share one endpoint). */
+  health(): AdapterHealth {
+    let reachable: boolean | undefined;
+    for (const { meter } of this.#targets.values()) {
+      const h = meter.health;
+      if (h.reachable === false) return h;
+      if (h.reachable === true) reachable = true;
+    }
+    return { reachable };
   }
 
   /** Pushes every target's current readings now. */

@@ -3,6 +3,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import type { OtlpSettings } from '../../core/config/otlp-settings.js';
 import type { TargetIdentity } from '../../core/model/target-identity.js';
+import type { AdapterHealth } from '../../core/self-telemetry.js';
 import { METRIC_DESCRIPTORS } from '../../core/semantic-metrics/catalogue.js';
 import type { MetricDescriptor } from '../../core/semantic-metrics/metric-types.js';
 import { createMetricExporter, MutableExporter } from './otlp-exporter.js';
@@ -51,6 +52,15 @@ export class TargetMeter {
     const old = this.generation;
     this.generation = this.build();
     await retire(old);
+  }
+
+  /** Outcome of the latest export of this target's metrics. */
+  get health(): AdapterHealth {
+    const e = this.generation.exporter;
+    return {
+      reachable: e.lastOk,
+      ...(e.lastError === undefined ? {} : { detail: e.lastError }),
+    };
   }
 
   /** Sends what the reader holds now. */

@@ -234,6 +234,8 @@ export type ParsedOtlpLogs = z.output<typeof otlpLogsSchema>;
 
 /** The OTLP adapters (`otel` and `hybrid` modes); OTEL_* variables fill what is unset. */
 const otlpSchema = z.strictObject({
+  /** false: no OTLP push at all (e.g. only the Prometheus pull endpoint). Default true. */
+  enabled: z.boolean().optional(),
   protocol: z.enum(['grpc', 'http/protobuf']).optional(),
   /** Full URL; for HTTP including the path, e.g. `http://vm:8428/opentelemetry/v1/metrics`. */
   endpoint: nonEmpty.optional(),

@@ -2,7 +2,7 @@ import type { ConfigIssue } from '../errors.js';
 import { registerSecret } from '../redact.js';
 import { setPath } from './merge.js';
 
-type Kind = 'string' | 'number' | 'list';
+type Kind = 'string' | 'number' | 'boolean' | 'list';
 
 interface EnvBinding {
   /** Where the value goes in the raw config. */
@@ -35,6 +35,9 @@ export const ENV_BINDINGS: Readonly<Record<string, EnvBinding>> = {
   PGQUERYLENS_NRI_PROTOCOL: { path: ['nri', 'protocol'], kind: 'number' },
   PGQUERYLENS_TELEMETRY_PORT: { path: ['telemetry', 'port'], kind: 'number' },
   PGQUERYLENS_TELEMETRY_HOST: { path: ['telemetry', 'host'], kind: 'string' },
+  PGQUERYLENS_TELEMETRY: { path: ['telemetry', 'enabled'], kind: 'boolean' },
+  PGQUERYLENS_PROMETHEUS: { path: ['telemetry', 'prometheus'], kind: 'boolean' },
+  PGQUERYLENS_OTLP: { path: ['otlp', 'enabled'], kind: 'boolean' },
   PGQUERYLENS_NRI_STATE_DIR: { path: ['nri', 'stateDir'], kind: 'string' },
 };
 
@@ -98,6 +101,19 @@ export function envOverrides(
           issues.push({ path: name, message: `expected a number, got ${JSON.stringify(value)}` });
         } else {
           setPath(out, binding.path, n);
+        }
+        break;
+      }
+      case 'boolean': {
+        const b = /^(true|1|yes|on)$/i.test(value)
+          ? true
+          : /^(false|0|no|off)$/i.test(value)
+            ? false
+            : undefined;
+        if (b === undefined) {
+          issues.push({ path: name, message: `expected true or false, got ${JSON.stringify(value)}` });
+        } else {
+          setPath(out, binding.path, b);
         }
         break;
       }

@@ -11,6 +11,7 @@ import { resolveCustomQueries } from './custom-query-settings.js';
 import { nriLayers } from './nri-layers.js';
 import { resolveNri } from './nri-settings.js';
 import { resolveOtlp } from './otlp-settings.js';
+import { resolveTelemetry } from './telemetry-settings.js';
 import { resolveQueryPerformance } from './query-performance-settings.js';
 import { pgEnvTarget, resolveTargets } from './resolve-targets.js';
 import { zodIssuesToConfigIssues } from './zod-issues.js';
@@ -133,6 +134,7 @@ export function loadConfig(input: LoadConfigInput): ResolvedConfig {
     queryPerformance: resolveQueryPerformance(config.queryPerformance),
     nri: resolveNri(config.nri),
     otlp,
+    telemetry: resolveTelemetry(config.telemetry),
     customQueries: resolveCustomQueries(config.customQueries),
     ...(config.output === undefined ? {} : { output: config.output }),
     export: {

@@ -1,3 +1,4 @@
+import { accessSync, constants } from 'node:fs';
 import type { ConfigIssue } from '../errors.js';
 import { registerSecret } from '../redact.js';
 import type { ParsedOtlp } from './config-schema.js';
@@ -8,6 +9,10 @@ export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
 
 /** How the OTLP metrics adapter exports, with every default and variable applied. */
 export interface OtlpSettings {
+  /** false: nothing is pushed over OTLP. */
+  readonly enabled: boolean;
+  /** The collector's own metrics go out too. */
+  readonly selfMetrics: boolean;
   readonly protocol: OtlpProtocol;
   /** Full URL: `http://host:4317` for gRPC, `.../v1/metrics` for HTTP. */
   readonly endpoint: string;
@@ -23,6 +28,81 @@ export interface OtlpSettings {
   readonly resourceAttributes: Readonly<Record<string, string>>;
   /** Most series per instrument and target before the SDK folds the rest into an overflow series. */
   readonly cardinalityLimit: number;
+  readonly tls: OtlpTls;
+}
+
+/** TLS material for the endpoint, as PEM file paths (read when the exporter is built). */
+export interface OtlpTls {
+  /** CA bundle that signed the endpoint's certificate. */
+  readonly certificate?: string;
+  /** Client certificate chain and key, for mutual TLS. */
+  readonly clientCertificate?: string;
+  readonly clientKey?: string;
+  /** gRPC in plaintext whatever the endpoint's scheme says. */
+  readonly insecure: boolean;
+}
+
+/**
+ * TLS settings of one signal: the `otlp` file keys, else the per-signal variable, else the
+ * generic one. Files must be readable now: a typo would otherwise only show as failed exports.
+ */
+export function resolveOtlpTls(
+  parsed: ParsedOtlp,
+  signal: 'METRICS' | 'LOGS',
+  env: NodeJS.ProcessEnv,
+  issues: ConfigIssue[],
+): OtlpTls {
+  const file = (key: 'certificate' | 'clientCertificate' | 'clientKey', suffix: string) => {
+    const fromFile = parsed[key];
+    const names = [`OTEL_EXPORTER_OTLP_${signal}_${suffix}`, `OTEL_EXPORTER_OTLP_${suffix}`];
+    const name = names.find((n) => (env[n]?.trim() ?? '') !== '');
+    const path = fromFile ?? (name === undefined ? undefined : env[name]?.trim());
+    if (path === undefined) return {};
+    if (!readable(path)) {
+      issues.push({
+        path: fromFile !== undefined ? `otlp.${key}` : (name ?? key),
+        message: `cannot read ${path}`,
+      });
+      return {};
+    }
+    return { [key]: path };
+  };
+  let insecure = parsed.insecure;
+  if (insecure === undefined) {
+    const names = [`OTEL_EXPORTER_OTLP_${signal}_INSECURE`, 'OTEL_EXPORTER_OTLP_INSECURE'];
+    const name = names.find((n) => (env[n]?.trim() ?? '') !== '');
+    const value = name === undefined ? undefined : env[name]?.trim().toLowerCase();
+    if (value !== undefined && value !== 'true' && value !== 'false') {
+      issues.push({
+        path: name ?? 'insecure',
+        message: `expected true or false, got ${JSON.stringify(value)}`,
+      });
+    }
+    insecure = value === 'true';
+  }
+  const clientCertificate = file('clientCertificate', 'CLIENT_CERTIFICATE');
+  const clientKey = file('clientKey', 'CLIENT_KEY');
+  if ((Object.keys(clientCertificate).length === 0) !== (Object.keys(clientKey).length === 0)) {
+    issues.push({
+      path: 'otlp.clientCertificate',
+      message: 'a client certificate needs its key and a key its certificate',
+    });
+  }
+  return {
+    ...file('certificate', 'CERTIFICATE'),
+    ...clientCertificate,
+    ...clientKey,
+    insecure,
+  };
+}
+
+function readable(path: string): boolean {
+  try {
+    accessSync(path, constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export const OTLP_DEFAULTS = {
@@ -75,6 +155,8 @@ export function resolveOtlp(
     resourceAttributes['service.name'] ??
     OTLP_DEFAULTS.serviceName;
   return {
+    enabled: parsed.enabled ?? true,
+    selfMetrics: parsed.selfMetrics ?? true,
     protocol,
     endpoint,
     headers,
@@ -84,6 +166,7 @@ export function resolveOtlp(
     serviceName,
     resourceAttributes,
     cardinalityLimit: parsed.cardinalityLimit ?? OTLP_DEFAULTS.cardinalityLimit,
+    tls: resolveOtlpTls(parsed, 'METRICS', env, issues),
   };
 }
 

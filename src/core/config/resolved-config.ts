@@ -2,6 +2,7 @@ import type { LogFormat, LogLevel, Mode, OutputFormat, SslMode } from './modes.j
 import type { CustomQuerySettings } from './custom-query-settings.js';
 import type { NriSettings } from './nri-settings.js';
 import type { OtlpSettings } from './otlp-settings.js';
+import type { TelemetrySettings } from './telemetry-settings.js';
 import type { QueryPerformanceSettings } from './query-performance-settings.js';
 
 /** What a target is: a PostgreSQL server, or the admin console of a PgBouncer. */
@@ -85,6 +86,8 @@ export interface ResolvedConfig {
   readonly nri: NriSettings;
   /** The OTLP metrics adapter (`otel` and `hybrid` modes). */
   readonly otlp: OtlpSettings;
+  /** The self-telemetry HTTP listener. */
+  readonly telemetry: TelemetrySettings;
   /** Custom statistics queries. */
   readonly customQueries: CustomQuerySettings;
   /** Connection limits and timeouts from the top-level `connection`, for targets found later. */
