@@ -4,6 +4,7 @@ import { ConfigError } from '../core/errors.js';
 import type { ExportAdapter } from '../core/export-adapter.js';
 import type { Logger } from '../core/logger.js';
 import { NriAdapter } from '../adapters/nri/nri-adapter.js';
+import { PrometheusPullAdapter } from '../adapters/prometheus/prometheus-pull-adapter.js';
 import { JsonLinesAdapter } from '../adapters/output/json-lines-adapter.js';
 import { LineWriter } from '../adapters/output/line-writer.js';
 import { NdjsonSpoolAdapter } from '../adapters/output/ndjson-spool-adapter.js';
@@ -53,11 +54,16 @@ export async function buildAdapters(
       }),
     );
   }
-  if (config.mode === 'otel' || config.mode === 'hybrid') {
+  if ((config.mode === 'otel' || config.mode === 'hybrid') && config.otlp.enabled) {
     // Loaded only here: the OpenTelemetry SDK is most of a process's memory, and the NRI
     // mode, started afresh by the agent every interval, never needs it.
     const { OtlpMetricsAdapter } = await import('../adapters/otlp/otlp-metrics-adapter.js');
     adapters.push(new OtlpMetricsAdapter({ settings: config.otlp, version: VERSION }));
+  }
+  let prometheus: PrometheusPullAdapter | undefined;
+  if (config.telemetry.prometheus) {
+    prometheus = new PrometheusPullAdapter({ intervalMs: config.intervalMs });
+    adapters.push(prometheus);
   }
   if (output !== undefined) {
     adapters.push(
@@ -78,6 +84,7 @@ export async function buildAdapters(
   return {
     adapters,
     ...(datastorePool === undefined ? {} : { datastorePool }),
+    ...(prometheus === undefined ? {} : { prometheus }),
     close: async () => {
       for (const close of closers) await close();
     },
@@ -89,5 +96,7 @@ export interface BuiltAdapters {
   readonly adapters: ExportAdapter[];
   /** Set when a datastore is configured: stored connections and probe settings are read there. */
   readonly datastorePool?: pg.Pool;
+  /** Set when /metrics also serves the PostgreSQL metrics (`telemetry.prometheus`). */
+  readonly prometheus?: PrometheusPullAdapter;
   readonly close: () => Promise<void>;
 }

@@ -25,6 +25,10 @@ import { OneShotStateStore } from './one-shot-state.js';
 import { prepareStateDirectory } from './state-directory.js';
 import { targetStateKey } from './target-state-key.js';
 import { StopSignal } from './stop-signal.js';
+import { RunTelemetry } from '../core/run-telemetry.js';
+import type { SelfMeter } from '../adapters/otlp/self-meter.js';
+import { SelfTelemetry } from './self-telemetry.js';
+import { startTelemetryListener } from './telemetry-listener.js';
 import { VERSION } from './version.js';
 
 /** What must be torn down after the collector stops. */
@@ -114,7 +118,14 @@ export async function runCommand(flags: CliFlags, env: NodeJS.ProcessEnv): Promi
       : new QueryPerformanceState(config.queryPerformance);
     // Custom queries on another database open connections with their target's credentials.
     const connectors = new TargetConnectors();
+    const runs = new RunTelemetry();
+    let selfMeter: SelfMeter | undefined;
     const app = new CollectorApp({
+      onBatch: (batch) => {
+        runs.record(batch);
+        selfMeter?.sync();
+      },
+      onTargetRemoved: (name) => runs.forget(name),
       config,
       registry: builtinCollectors(queryPerformance, {
         settings: config.customQueries,
@@ -130,6 +141,24 @@ export async function runCommand(flags: CliFlags, env: NodeJS.ProcessEnv): Promi
       logger,
       version: VERSION,
     });
+
+    const selfTelemetry = new SelfTelemetry({
+      runs,
+      adapters: built.adapters,
+      exportStats: () => app.exportManager.stats(),
+      schedulerStats: () => app.stats().scheduler,
+      targets: () => app.targetNames,
+    });
+    const oneShot = flags.once === true || nriOneShot;
+    const otlpPush = (config.mode === 'otel' || config.mode === 'hybrid') && config.otlp.enabled;
+    if (otlpPush && config.otlp.selfMetrics && !oneShot) {
+      const { SelfMeter } = await import('../adapters/otlp/self-meter.js');
+      selfMeter = new SelfMeter(config.otlp, selfTelemetry, VERSION);
+    }
+    const listener =
+      (config.telemetry.enabled ?? !oneShot)
+        ? await startTelemetryListener(config.telemetry, selfTelemetry, built, logger)
+        : undefined;
 
     const sync =
       built.datastorePool === undefined
@@ -147,7 +176,6 @@ export async function runCommand(flags: CliFlags, env: NodeJS.ProcessEnv): Promi
       if (flags.once !== true && !nriOneShot) sync.start(config.datastore?.refresh ?? 120_000);
     }
     let code: number = EXIT_OK;
-    const oneShot = flags.once === true || nriOneShot;
     if (oneShot && app.targetNames.length === 0) {
       logger.error('nothing to collect: no configured target and none stored in the datastore');
       code = EXIT_RUNTIME_FAILURE;
@@ -187,6 +215,8 @@ export async function runCommand(flags: CliFlags, env: NodeJS.ProcessEnv): Promi
     try {
       await sync?.stop();
       await app.stop();
+      await selfMeter?.shutdown();
+      await listener?.close();
       await built.close();
       await stopDemo(demo);
     } catch (err) {

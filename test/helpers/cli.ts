@@ -20,7 +20,8 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   for (const [key, value] of Object.entries(process.env)) {
     if (!key.startsWith('PG') && !key.startsWith('PGQUERYLENS_')) env[key] = value;
   }
-  return { ...env, ...extra };
+  // Port 0: CLIs started side by side must not fight over the telemetry listener's 9464.
+  return { ...env, PGQUERYLENS_TELEMETRY_PORT: '0', ...extra };
 }
 
 export function startCli(

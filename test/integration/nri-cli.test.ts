@@ -312,7 +312,7 @@ describe('--mode=nri under the agent (nri-postgresql variables)', () => {
   it('--daemon prints complete samples every interval until stopped', async () => {
     // Every 2 s: at 1 s two batches can fall in one whole second, where the SDK drops rates.
     const child = spawn(process.execPath, [CLI, '--mode=nri', '--daemon', '--interval=2s'], {
-      env: agentEnv({ ENABLE_QUERY_MONITORING: 'false' }),
+      env: agentEnv({ ENABLE_QUERY_MONITORING: 'false', PGQUERYLENS_TELEMETRY_PORT: '0' }),
       stdio: 'pipe',
     });
     const done = collect(child, 60_000);

@@ -1,7 +1,7 @@
 import type { ConfigIssue } from '../errors.js';
 import { registerSecret } from '../redact.js';
 import type { ParsedOtlp } from './config-schema.js';
-import type { OtlpSettings } from './otlp-settings.js';
+import { resolveOtlpTls, type OtlpSettings, type OtlpTls } from './otlp-settings.js';
 
 /** OTLP transports for logs; `http/json` reaches backends that take no protobuf. */
 export const OTLP_LOGS_PROTOCOLS = ['grpc', 'http/protobuf', 'http/json'] as const;
@@ -23,18 +23,6 @@ export interface OtlpLogEvents {
   readonly ashSamples: boolean;
 }
 
-/** TLS material for the logs endpoint, as file paths; loading them is the exporter's job. */
-export interface OtlpTlsFiles {
-  /** PEM file of the CA that signed the endpoint's certificate. */
-  readonly certificate?: string;
-  /** PEM file of the client certificate (mutual TLS). */
-  readonly clientCertificate?: string;
-  /** PEM file of the client certificate's key (mutual TLS). */
-  readonly clientKey?: string;
-  /** gRPC without TLS even for an endpoint without an `http://` scheme. */
-  readonly insecure: boolean;
-}
-
 /** How the OTLP logs adapter exports, with every default and variable applied. */
 export interface OtlpLogsSettings {
   /** Whether events are sent as log records at all. */
@@ -47,7 +35,8 @@ export interface OtlpLogsSettings {
   /** Per-export timeout, ms. */
   readonly timeoutMs: number;
   readonly compression: 'gzip' | 'none';
-  readonly tls: OtlpTlsFiles;
+  /** CA and client PEM paths, insecure; as resolveOtlpTls resolves them for the LOGS signal. */
+  readonly tls: OtlpTls;
   readonly events: OtlpLogEvents;
   /** Longest string attribute value; longer ones are cut by the SDK. */
   readonly attributeValueLengthLimit: number;
@@ -85,8 +74,9 @@ type Found = { name: string; value: string } | undefined;
  * `OTEL_EXPORTER_OTLP_LOGS_<VAR>`, `otlp.<key>` (shared with the metrics), the generic
  * `OTEL_EXPORTER_OTLP_<VAR>`, the default. A per-signal variable thus beats the shared file key
  * (so a deployment can point only its logs elsewhere), and the metrics-only variables never
- * leak into the logs. Malformed values are pushed to `issues` naming the key or variable; a
- * generic variable resolveOtlp already complained about is not reported twice.
+ * leak into the logs. TLS files follow resolveOtlpTls (file keys, then the LOGS variables, then
+ * the generic ones). Malformed values are pushed to `issues` naming the key or variable; one
+ * resolveOtlp already complained about (a generic variable, a shared file) is not reported twice.
  */
 export function resolveOtlpLogs(
   parsed: ParsedOtlp,
@@ -131,18 +121,10 @@ export function resolveOtlpLogs(
     parsed.compression ??
     envCompression(pick(`${GENERIC}COMPRESSION`), report) ??
     OTLP_LOGS_DEFAULTS.compression;
-  const path = (key: 'certificate' | 'clientCertificate' | 'clientKey', variable: string) =>
-    pick(`${LOGS}${variable}`)?.value ?? parsed[key] ?? pick(`${GENERIC}${variable}`)?.value;
-  const tls: OtlpTlsFiles = {
-    ...optional('certificate', path('certificate', 'CERTIFICATE')),
-    ...optional('clientCertificate', path('clientCertificate', 'CLIENT_CERTIFICATE')),
-    ...optional('clientKey', path('clientKey', 'CLIENT_KEY')),
-    insecure:
-      envBool(pick(`${LOGS}INSECURE`), report) ??
-      parsed.insecure ??
-      envBool(pick(`${GENERIC}INSECURE`), report) ??
-      false,
-  };
+  // Shared with the metrics (file keys first); their issues must not be reported twice.
+  const tlsIssues: ConfigIssue[] = [];
+  const tls = resolveOtlpTls(parsed, 'LOGS', env, tlsIssues);
+  tlsIssues.forEach(report);
   const d = OTLP_LOGS_DEFAULTS;
   const maxQueueSize = logs.maxQueueSize ?? d.maxQueueSize;
   return {
@@ -162,10 +144,6 @@ export function resolveOtlpLogs(
 }
 
 type Report = (issue: ConfigIssue) => void;
-
-function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
-  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
-}
 
 function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
@@ -193,7 +171,9 @@ function resolveEndpoint(
   enabled: boolean,
   report: Report,
 ): string {
-  const fallback = isHttp(protocol) ? OTLP_LOGS_DEFAULTS.httpEndpoint : OTLP_LOGS_DEFAULTS.grpcEndpoint;
+  const fallback = isHttp(protocol)
+    ? OTLP_LOGS_DEFAULTS.httpEndpoint
+    : OTLP_LOGS_DEFAULTS.grpcEndpoint;
   let url: string;
   let path: string;
   const signal = pick(`${LOGS}ENDPOINT`);
@@ -229,7 +209,8 @@ function resolveEndpoint(
   }
   try {
     const parsedUrl = new URL(url);
-    if (parsedUrl.protocol !== 'http:' && parsedUrl.protocol !== 'https:') throw new Error('scheme');
+    if (parsedUrl.protocol !== 'http:' && parsedUrl.protocol !== 'https:')
+      throw new Error('scheme');
   } catch {
     report({ path, message: `invalid URL ${JSON.stringify(url)}: use http(s)://host:port` });
     return fallback;
@@ -249,7 +230,8 @@ function deriveFromMetrics(
 ): string | undefined {
   if (isHttp(metricsProtocol) !== isHttp(protocol)) return undefined;
   if (!isHttp(protocol)) return metricsUrl;
-  if (/\/v1\/metrics\/?$/.test(metricsUrl)) return metricsUrl.replace(/\/v1\/metrics\/?$/, '/v1/logs');
+  if (/\/v1\/metrics\/?$/.test(metricsUrl))
+    return metricsUrl.replace(/\/v1\/metrics\/?$/, '/v1/logs');
   try {
     const u = new URL(metricsUrl);
     if (u.pathname !== '/' && u.pathname !== '') return undefined;
@@ -301,18 +283,6 @@ function envCompression(found: Found, report: Report): 'gzip' | 'none' | undefin
   report({
     path: found.name,
     message: `unsupported compression ${JSON.stringify(found.value)}: use gzip or none`,
-  });
-  return undefined;
-}
-
-function envBool(found: Found, report: Report): boolean | undefined {
-  if (found === undefined) return undefined;
-  const value = found.value.toLowerCase();
-  if (value === 'true') return true;
-  if (value === 'false') return false;
-  report({
-    path: found.name,
-    message: `invalid boolean ${JSON.stringify(found.value)}: use true or false`,
   });
   return undefined;
 }
