@@ -59,6 +59,17 @@ export async function buildAdapters(
     // mode, started afresh by the agent every interval, never needs it.
     const { OtlpMetricsAdapter } = await import('../adapters/otlp/otlp-metrics-adapter.js');
     adapters.push(new OtlpMetricsAdapter({ settings: config.otlp, version: VERSION }));
+    if (config.otlpLogs.enabled) {
+      const { OtlpLogsAdapter } = await import('../adapters/otlp/otlp-logs-adapter.js');
+      adapters.push(
+        new OtlpLogsAdapter({
+          settings: config.otlpLogs,
+          metrics: config.otlp,
+          version: VERSION,
+          logger,
+        }),
+      );
+    }
   }
   let prometheus: PrometheusPullAdapter | undefined;
   if (config.telemetry.prometheus) {

@@ -63,6 +63,15 @@ export function decodeMetricsRequest(body: Uint8Array): ReceivedResourceMetrics[
     arrays: true,
     oneofs: true,
   }) as { resourceMetrics?: Json[] };
+  return resourceMetricsOf(message);
+}
+
+/** An OTLP/JSON body: the same field names as the protobuf objects (int64 as strings). */
+export function decodeJsonMetricsRequest(body: Uint8Array): ReceivedResourceMetrics[] {
+  return resourceMetricsOf(JSON.parse(Buffer.from(body).toString('utf8')) as Json);
+}
+
+function resourceMetricsOf(message: { resourceMetrics?: Json[] }): ReceivedResourceMetrics[] {
   return (message.resourceMetrics ?? []).map((rm) => ({
     resource: attributesOf((rm.resource as Json | undefined)?.attributes),
     metrics: ((rm.scopeMetrics as Json[] | undefined) ?? []).flatMap((sm) =>
@@ -164,7 +173,11 @@ export async function startHttpReceiver(): Promise<OtlpReceiver> {
       }
       let body = Buffer.concat(chunks);
       if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
-      requests.push(decodeMetricsRequest(body));
+      requests.push(
+        req.headers['content-type'] === 'application/json'
+          ? decodeJsonMetricsRequest(body)
+          : decodeMetricsRequest(body),
+      );
       res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
     });
   });

@@ -98,10 +98,11 @@ beforeAll(async () => {
 describe.each([
   { protocol: 'grpc' as const, compression: 'none' as const, start: startGrpcReceiver },
   { protocol: 'http/protobuf' as const, compression: 'gzip' as const, start: startHttpReceiver },
+  { protocol: 'http/json' as const, compression: 'none' as const, start: startHttpReceiver },
 ])('OTLP metrics over $protocol', ({ protocol, compression, start }) => {
   let receiver: OtlpReceiver;
   let adapter: OtlpMetricsAdapter;
-  const schema = `s_${protocol === 'grpc' ? 'g' : 'h'}`;
+  const schema = `s_${protocol.replace(/\W/g, '_')}`;
 
   beforeAll(async () => {
     receiver = await start();

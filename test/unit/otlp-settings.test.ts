@@ -78,7 +78,7 @@ describe('OTLP settings', () => {
 
   it('names the variable of a malformed value', () => {
     const { issues } = resolve({
-      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/xml',
       OTEL_EXPORTER_OTLP_METRICS_TIMEOUT: '10s',
       OTEL_EXPORTER_OTLP_COMPRESSION: 'br',
       OTEL_EXPORTER_OTLP_HEADERS: 'novalue',

@@ -1,5 +1,6 @@
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { OTLPMetricExporter as GrpcMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
+import { OTLPMetricExporter as JsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPMetricExporter as ProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import { createEmptyMetadata } from '@opentelemetry/otlp-grpc-exporter-base';
@@ -34,7 +35,8 @@ export function createMetricExporter(settings: OtlpSettings): PushMetricExporter
       credentials: grpcCredentials(settings.tls, settings.endpoint),
     });
   }
-  return new ProtoMetricExporter({
+  const Exporter = settings.protocol === 'http/json' ? JsonMetricExporter : ProtoMetricExporter;
+  return new Exporter({
     ...common,
     headers: { ...settings.headers },
     ...(settings.endpoint.startsWith('https://')

@@ -236,7 +236,7 @@ export type ParsedOtlpLogs = z.output<typeof otlpLogsSchema>;
 const otlpSchema = z.strictObject({
   /** false: no OTLP push at all (e.g. only the Prometheus pull endpoint). Default true. */
   enabled: z.boolean().optional(),
-  protocol: z.enum(['grpc', 'http/protobuf']).optional(),
+  protocol: z.enum(['grpc', 'http/protobuf', 'http/json']).optional(),
   /** Full URL; for HTTP including the path, e.g. `http://vm:8428/opentelemetry/v1/metrics`. */
   endpoint: nonEmpty.optional(),
   headers: z.record(nonEmpty, z.string()).optional(),

@@ -111,7 +111,10 @@ export function envOverrides(
             ? false
             : undefined;
         if (b === undefined) {
-          issues.push({ path: name, message: `expected true or false, got ${JSON.stringify(value)}` });
+          issues.push({
+            path: name,
+            message: `expected true or false, got ${JSON.stringify(value)}`,
+          });
         } else {
           setPath(out, binding.path, b);
         }

@@ -11,6 +11,7 @@ import { resolveCustomQueries } from './custom-query-settings.js';
 import { nriLayers } from './nri-layers.js';
 import { resolveNri } from './nri-settings.js';
 import { resolveOtlp } from './otlp-settings.js';
+import { resolveOtlpLogs } from './otlp-logs-settings.js';
 import { resolveTelemetry } from './telemetry-settings.js';
 import { resolveQueryPerformance } from './query-performance-settings.js';
 import { pgEnvTarget, resolveTargets } from './resolve-targets.js';
@@ -104,6 +105,7 @@ export function loadConfig(input: LoadConfigInput): ResolvedConfig {
     pathPrefix: targetPathPrefix,
   });
   const otlp = resolveOtlp(config.otlp, input.env, config.interval, issues);
+  const otlpLogs = resolveOtlpLogs(config.otlp, otlp, input.env, issues);
   if (config.datastore?.url !== undefined) {
     registerSecret(passwordOfUrl(config.datastore.url));
   }
@@ -134,6 +136,7 @@ export function loadConfig(input: LoadConfigInput): ResolvedConfig {
     queryPerformance: resolveQueryPerformance(config.queryPerformance),
     nri: resolveNri(config.nri),
     otlp,
+    otlpLogs,
     telemetry: resolveTelemetry(config.telemetry),
     customQueries: resolveCustomQueries(config.customQueries),
     ...(config.output === undefined ? {} : { output: config.output }),

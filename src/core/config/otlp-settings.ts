@@ -4,7 +4,7 @@ import { registerSecret } from '../redact.js';
 import type { ParsedOtlp } from './config-schema.js';
 
 /** OTLP transports for metrics: gRPC (an OpenTelemetry Collector) or HTTP with protobuf bodies. */
-export const OTLP_PROTOCOLS = ['grpc', 'http/protobuf'] as const;
+export const OTLP_PROTOCOLS = ['grpc', 'http/protobuf', 'http/json'] as const;
 export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
 
 /** How the OTLP metrics adapter exports, with every default and variable applied. */
@@ -180,7 +180,7 @@ function envProtocol(pick: Pick, issues: ConfigIssue[]): OtlpProtocol | undefine
   }
   issues.push({
     path: found.name,
-    message: `unsupported protocol ${JSON.stringify(found.value)}: use grpc or http/protobuf`,
+    message: `unsupported protocol ${JSON.stringify(found.value)}: use grpc, http/protobuf or http/json`,
   });
   return undefined;
 }

@@ -2,6 +2,7 @@ import type { LogFormat, LogLevel, Mode, OutputFormat, SslMode } from './modes.j
 import type { CustomQuerySettings } from './custom-query-settings.js';
 import type { NriSettings } from './nri-settings.js';
 import type { OtlpSettings } from './otlp-settings.js';
+import type { OtlpLogsSettings } from './otlp-logs-settings.js';
 import type { TelemetrySettings } from './telemetry-settings.js';
 import type { QueryPerformanceSettings } from './query-performance-settings.js';
 
@@ -86,6 +87,8 @@ export interface ResolvedConfig {
   readonly nri: NriSettings;
   /** The OTLP metrics adapter (`otel` and `hybrid` modes). */
   readonly otlp: OtlpSettings;
+  /** Events as OTLP log records (same modes). */
+  readonly otlpLogs: OtlpLogsSettings;
   /** The self-telemetry HTTP listener. */
   readonly telemetry: TelemetrySettings;
   /** Custom statistics queries. */
