@@ -58,7 +58,7 @@ export async function buildAdapters(
     // Loaded only here: the OpenTelemetry SDK is most of a process's memory, and the NRI
     // mode, started afresh by the agent every interval, never needs it.
     const { OtlpMetricsAdapter } = await import('../adapters/otlp/otlp-metrics-adapter.js');
-    adapters.push(new OtlpMetricsAdapter({ settings: config.otlp, version: VERSION }));
+    adapters.push(new OtlpMetricsAdapter({ settings: config.otlp, version: VERSION, logger }));
     if (config.otlpLogs.enabled) {
       const { OtlpLogsAdapter } = await import('../adapters/otlp/otlp-logs-adapter.js');
       adapters.push(

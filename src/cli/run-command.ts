@@ -265,10 +265,17 @@ async function startDemo(
   }
   // Same precedence as always; the embedded server and a faster, human-readable cycle are only
   // defaults, so the user's flags and environment still win.
+  // No OTLP push unless an endpoint was given: nothing listens on localhost:4317 on a fresh
+  // machine. /metrics serves the PostgreSQL metrics instead, so there is something to look at.
+  const otlpConfigured = Object.keys(env).some(
+    (name) => /^OTEL_EXPORTER_OTLP_(METRICS_|LOGS_)?ENDPOINT$/.test(name) && env[name] !== '',
+  );
   const config = loadCliConfig(flags, env, {
     interval: '10s',
     output: { format: 'summary' },
     targets: [{ name: 'embedded', url: server.url() }],
+    otlp: { enabled: otlpConfigured },
+    telemetry: { prometheus: true },
   });
   if (config === undefined) {
     await workload.stop();

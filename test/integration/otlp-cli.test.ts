@@ -175,6 +175,15 @@ describe('the CLI exporting over OTLP to an endpoint that fails, stalls and reco
     const result = await cli.done;
     expect(result.code).toBe(0);
     expect(cli.stderr()).not.toMatch(/unhandled|"level":"fatal"/);
+    // An outage is reported when it starts and when it ends, not at every failed export.
+    const failures = cli
+      .stderr()
+      .split('\n')
+      .filter((l) => l.includes('OTLP metric export failed'));
+    expect(receiver.rejected).toBeGreaterThan(failures.length + 2);
+    expect(failures.length).toBeGreaterThanOrEqual(1);
+    expect(failures.length).toBeLessThanOrEqual(2);
+    expect(cli.stderr()).toContain('OTLP metric export recovered');
   }, 120_000);
 
   it('sends the last readings on shutdown', async () => {

@@ -55,7 +55,10 @@ export class MutableExporter implements PushMetricExporter {
   lastOk: boolean | undefined;
   lastError: string | undefined;
 
-  constructor(private readonly inner: PushMetricExporter) {}
+  constructor(
+    private readonly inner: PushMetricExporter,
+    private readonly onResult?: (ok: boolean, error: string | undefined) => void,
+  ) {}
 
   /** From now on, exports succeed without sending. */
   mute(): void {
@@ -70,6 +73,7 @@ export class MutableExporter implements PushMetricExporter {
     this.inner.export(metrics, (result) => {
       this.lastOk = result.code === ExportResultCode.SUCCESS;
       this.lastError = this.lastOk ? undefined : (result.error?.message ?? 'export failed');
+      this.onResult?.(this.lastOk, this.lastError);
       done(result);
     });
   }

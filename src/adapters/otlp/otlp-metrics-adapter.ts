@@ -2,6 +2,8 @@ import type { OtlpSettings } from '../../core/config/otlp-settings.js';
 import type { ExportAdapter } from '../../core/export-adapter.js';
 import type { UnifiedMetrics } from '../../core/model/unified-metrics.js';
 import type { AdapterHealth } from '../../core/self-telemetry.js';
+import type { Logger } from '../../core/logger.js';
+import { redact } from '../../core/redact.js';
 import { withTimeout } from '../../core/timeout.js';
 import { TargetMeter } from './target-meter.js';
 import { TargetSnapshot } from '../../core/semantic-metrics/target-snapshot.js';
@@ -19,6 +21,8 @@ export interface OtlpMetricsAdapterOptions {
   readonly staleAfterMs?: number;
   /** Clock, for tests. */
   readonly now?: () => number;
+  /** Where an outage of the endpoint, and its end, are reported (once each). */
+  readonly logger?: Logger;
 }
 
 interface TargetState {
@@ -39,6 +43,7 @@ export class OtlpMetricsAdapter implements ExportAdapter {
   readonly #staleAfterMs: number;
   readonly #targets = new Map<string, TargetState>();
   #closed = false;
+  #outage = false;
 
   constructor(options: OtlpMetricsAdapterOptions) {
     this.#options = options;
@@ -60,6 +65,7 @@ export class OtlpMetricsAdapter implements ExportAdapter {
         this.#options.settings,
         snapshot,
         this.#options.version,
+        this.#onResult,
       );
       state = { snapshot, meter };
       this.#targets.set(batch.target.name, state);
@@ -69,6 +75,21 @@ export class OtlpMetricsAdapter implements ExportAdapter {
     await state.meter.sync();
     await this.#expire(now, batch.target.name);
   }
+
+  /** Logs the start and the end of an outage, not every failed export. */
+  readonly #onResult = (ok: boolean, error: string | undefined): void => {
+    const logger = this.#options.logger;
+    if (!ok && !this.#outage) {
+      this.#outage = true;
+      logger?.warn('OTLP metric export failed; the latest readings are sent when it is back', {
+        endpoint: redact(this.#options.settings.endpoint),
+        err: redact(error ?? 'export failed'),
+      });
+    } else if (ok && this.#outage) {
+      this.#outage = false;
+      logger?.info('OTLP metric export recovered');
+    }
+  };
 
   /** Unreachable as soon as any target's latest export failed (they share one endpoint). */
   health(): AdapterHealth {

@@ -39,6 +39,8 @@ export class TargetMeter {
     private readonly settings: OtlpSettings,
     private readonly snapshot: TargetSnapshot,
     private readonly versionLabel: string,
+    /** Told how every export ended (the adapter logs outages once). */
+    private readonly onResult?: (ok: boolean, error: string | undefined) => void,
   ) {
     this.generation = this.build();
   }
@@ -79,7 +81,7 @@ export class TargetMeter {
   }
 
   private build(): Generation {
-    const exporter = new MutableExporter(createMetricExporter(this.settings));
+    const exporter = new MutableExporter(createMetricExporter(this.settings), this.onResult);
     const reader = new PeriodicExportingMetricReader({
       exporter,
       exportIntervalMillis: this.settings.exportIntervalMs,
