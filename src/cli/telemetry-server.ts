@@ -96,7 +96,9 @@ export class TelemetryServer {
     // Bodies are never read; draining lets the connection be reused.
     req.resume();
     const method = req.method ?? 'GET';
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    // Split by hand: `new URL` throws on targets such as `//`, and this runs in an event
+    // listener, where a throw would end the process.
+    const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
     let reply: Reply;
     try {
       reply = this.#route(method, path);

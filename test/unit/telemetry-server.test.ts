@@ -163,6 +163,22 @@ describe('TelemetryServer', () => {
     expect((await get(server.port, '/metrics')).body.toString()).toBe('m 1\n');
   });
 
+  it('survives request targets that are not valid URLs', async () => {
+    const server = await start();
+    for (const target of ['//', '/\\', '//a:b@', '*']) {
+      const answer = await new Promise<string>((resolve, reject) => {
+        const raw = connect(server.port, '127.0.0.1');
+        let data = '';
+        raw.on('data', (d: Buffer) => (data += d.toString()));
+        raw.on('error', reject);
+        raw.on('end', () => resolve(data));
+        raw.write(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      });
+      expect(answer).toMatch(/^HTTP\/1\.1 (404|400)/);
+    }
+    expect((await get(server.port, '/healthz')).status).toBe(200);
+  });
+
   it('rejects start with a clear error when the port is taken', async () => {
     const first = await start();
     await expect(start({ port: first.port })).rejects.toThrow(
