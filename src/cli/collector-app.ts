@@ -92,6 +92,11 @@ export class CollectorApp {
     return [...this.#targets.keys()];
   }
 
+  /** Targets with at least one collector enabled (the others never run). */
+  get collectingTargetNames(): string[] {
+    return [...this.#targets.keys()].filter((name) => this.#enabledFor(name).length > 0);
+  }
+
   /**
    * Adds a target, or replaces one whose settings changed (its connections are closed and
    * reopened). Returns false when nothing changed.

@@ -122,10 +122,15 @@ export async function runCommand(flags: CliFlags, env: NodeJS.ProcessEnv): Promi
     let selfMeter: SelfMeter | undefined;
     const app = new CollectorApp({
       onBatch: (batch) => {
+        // A run in flight when its target was removed still finishes: not counted again.
+        if (!app.targetNames.includes(batch.target.name)) return;
         runs.record(batch);
         selfMeter?.sync();
       },
-      onTargetRemoved: (name) => runs.forget(name),
+      onTargetRemoved: (name) => {
+        runs.forget(name);
+        selfMeter?.sync();
+      },
       config,
       registry: builtinCollectors(queryPerformance, {
         settings: config.customQueries,
@@ -148,6 +153,7 @@ export async function runCommand(flags: CliFlags, env: NodeJS.ProcessEnv): Promi
       exportStats: () => app.exportManager.stats(),
       schedulerStats: () => app.stats().scheduler,
       targets: () => app.targetNames,
+      collecting: () => app.collectingTargetNames,
     });
     const oneShot = flags.once === true || nriOneShot;
     const otlpPush = (config.mode === 'otel' || config.mode === 'hybrid') && config.otlp.enabled;
@@ -212,10 +218,11 @@ export async function runCommand(flags: CliFlags, env: NodeJS.ProcessEnv): Promi
       app.start();
       await stop.requested;
     }
+    selfTelemetry.markStopping();
     try {
       await sync?.stop();
-      await app.stop();
-      await selfMeter?.shutdown();
+      // Side by side: the self-metrics' last export must not stretch the shutdown deadline.
+      await Promise.all([app.stop(), selfMeter?.shutdown()]);
       await listener?.close();
       await built.close();
       await stopDemo(demo);

@@ -15,6 +15,8 @@ export interface SelfTelemetryParts {
   readonly schedulerStats: () => SchedulerStats | undefined;
   /** Targets collected now. */
   readonly targets: () => readonly string[];
+  /** Those with at least one collector enabled: the ones whose first run readiness waits for. */
+  readonly collecting: () => readonly string[];
 }
 
 /**
@@ -24,8 +26,15 @@ export interface SelfTelemetryParts {
 export class SelfTelemetry implements SelfMetricSource {
   readonly #parts: SelfTelemetryParts;
 
+  #stopping = false;
+
   constructor(parts: SelfTelemetryParts) {
     this.#parts = parts;
+  }
+
+  /** From now on /readyz says not ready: the process is on its way out. */
+  markStopping(): void {
+    this.#stopping = true;
   }
 
   selfMetrics(): SelfMetricPoint[] {
@@ -127,13 +136,14 @@ export class SelfTelemetry implements SelfMetricSource {
    */
   readiness(): ReadinessCheck[] {
     const p = this.#parts;
-    const targets = p.targets();
     const checks: ReadinessCheck[] = [{ name: 'config', ok: true }];
-    const firstRun = p.runs.completedFirstRun(targets);
+    const firstRun = !this.#stopping && p.runs.completedFirstRun(p.collecting());
     checks.push({
       name: 'first-cycle',
       ok: firstRun,
-      ...(firstRun ? {} : { detail: 'waiting for every target’s first run' }),
+      ...(firstRun
+        ? {}
+        : { detail: this.#stopping ? 'shutting down' : 'waiting for every target’s first run' }),
     });
     const stats = p.exportStats();
     for (const adapter of p.adapters) {

@@ -119,4 +119,23 @@ describe('OTLP settings', () => {
     const badFlag = resolve({ OTEL_EXPORTER_OTLP_INSECURE: 'maybe' });
     expect(badFlag.issues.map((i) => i.path)).toEqual(['OTEL_EXPORTER_OTLP_INSECURE']);
   });
+
+  it('gives a gRPC endpoint written as host:port a scheme from INSECURE', () => {
+    expect(resolve({ OTEL_EXPORTER_OTLP_ENDPOINT: 'otelcol:4317' }).settings.endpoint).toBe(
+      'https://otelcol:4317',
+    );
+    const plain = resolve({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'otelcol:4317',
+      OTEL_EXPORTER_OTLP_INSECURE: 'true',
+    });
+    expect(plain.issues).toEqual([]);
+    expect(plain.settings.endpoint).toBe('http://otelcol:4317');
+    // A scheme, when written, decides.
+    expect(
+      resolve({
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'https://otelcol:4317',
+        OTEL_EXPORTER_OTLP_INSECURE: 'true',
+      }).settings.endpoint,
+    ).toBe('https://otelcol:4317');
+  });
 });

@@ -24,6 +24,8 @@ import { eventRecords } from './event-records.js';
 import { createLogExporter, type LogExporterTransport } from './otlp-log-exporter.js';
 import { targetResourceAttributes } from './otlp-resource.js';
 
+/** How long the batch processor gathers records before it sends them. */
+const BATCH_DELAY_MS = 1_000;
 /** Instrumentation scope of every record, as for the metrics. */
 const SCOPE = 'pgquerylens';
 
@@ -81,6 +83,7 @@ export class OtlpLogsAdapter implements ExportAdapter {
   readonly #retiring = new Set<Promise<void>>();
   readonly #tally: Tally = { emitted: 0, exported: 0, failed: 0, dropped: 0, pending: 0 };
   #reachable: boolean | undefined;
+  #failedAt = 0;
   #detail: string | undefined;
   #closed = false;
 
@@ -142,6 +145,16 @@ export class OtlpLogsAdapter implements ExportAdapter {
 
   /** Whether the endpoint took the last export. */
   health(): AdapterHealth {
+    // Events come only with activity: after an outage, a quiet server sends nothing that could
+    // prove the endpoint back. Once nothing is pending and the failure is old, say "unknown".
+    const settleMs = 2 * (BATCH_DELAY_MS + this.#options.settings.timeoutMs);
+    if (
+      this.#reachable === false &&
+      this.#tally.pending === 0 &&
+      this.#now() - this.#failedAt > settleMs
+    ) {
+      return { reachable: undefined };
+    }
     return {
       reachable: this.#reachable,
       ...(this.#detail === undefined ? {} : { detail: this.#detail }),
@@ -161,7 +174,8 @@ export class OtlpLogsAdapter implements ExportAdapter {
       records('failed', t.failed),
       records('dropped', t.dropped),
       gauge(
-        'pgquerylens.export.queue.depth',
+        // Not export.queue.depth: the lanes report that one, in batches.
+        'pgquerylens.export.log_records.queued',
         'Records waiting to be exported or in flight',
         '{record}',
         t.pending,
@@ -182,7 +196,7 @@ export class OtlpLogsAdapter implements ExportAdapter {
       exporter,
       maxQueueSize: settings.maxQueueSize,
       maxExportBatchSize: settings.maxExportBatchSize,
-      scheduledDelayMillis: 1_000,
+      scheduledDelayMillis: BATCH_DELAY_MS,
       exportTimeoutMillis: settings.timeoutMs,
     });
     const processor = new CountingProcessor(batching, () => this.#admit(queue));
@@ -228,6 +242,7 @@ export class OtlpLogsAdapter implements ExportAdapter {
         this.#logger.warn('OTLP log export failed', { error: detail, records: n });
       }
       this.#detail = detail;
+      this.#failedAt = this.#now();
     }
     this.#reachable = ok;
   }

@@ -3,13 +3,14 @@ import { credentials, type ChannelCredentials } from '@grpc/grpc-js';
 import type { OtlpTls } from '../../core/config/otlp-settings.js';
 
 /**
- * gRPC channel credentials from the TLS settings: plaintext for `http://` or `insecure`, TLS
- * with the configured CA and client pair otherwise (the system's CAs when none is given).
- * Explicit rather than left to the exporter's own variable reading, which drops an
- * unreadable file silently.
+ * gRPC channel credentials from the TLS settings: plaintext for `http://`, TLS with the
+ * configured CA and client pair for `https://` (the system's CAs when none is given). The scheme
+ * decides; `insecure` only chose it for an endpoint written without one (otlp-settings.ts).
+ * Explicit rather than left to the exporter's own variable reading, which drops an unreadable
+ * file silently.
  */
 export function grpcCredentials(tls: OtlpTls, endpoint: string): ChannelCredentials {
-  if (tls.insecure || endpoint.startsWith('http://')) return credentials.createInsecure();
+  if (endpoint.startsWith('http://')) return credentials.createInsecure();
   return credentials.createSsl(
     read(tls.certificate),
     read(tls.clientKey) ?? null,

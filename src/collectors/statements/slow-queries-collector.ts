@@ -137,15 +137,16 @@ export function slowQueriesCollector(state: QueryPerformanceState): Collector {
       const context: SlowQueryContext = {
         databaseOf: (dbid) => databases.get(dbid),
         userOf: (userid) => users.get(userid),
+        textOf: (id) => state.texts.get(target, id),
         // pg_stat_statements replaces constants only in plannable statements; utility ones
         // (ALTER ROLE … PASSWORD '…', SET …) keep theirs, so the text is obfuscated as well.
         // The raw text stays in the cache: EXPLAIN needs it.
-        textOf: (id) => {
-          const text = state.texts.get(target, id);
-          return text === undefined || state.settings.queryText !== 'obfuscated'
-            ? text
-            : obfuscateSql(text);
-        },
+        shownText:
+          state.settings.queryText === 'obfuscated'
+            ? (text) => obfuscateSql(text)
+            : state.settings.queryText === 'none'
+              ? () => ''
+              : undefined,
         ...(first?.current_schema == null ? {} : { schemaName: first.current_schema }),
         intervalSeconds: result.intervalSeconds ?? 0,
         collectedAt,

@@ -54,6 +54,8 @@ export interface SlowQueryContext {
   readonly databaseOf: (dbid: number) => string | undefined;
   readonly userOf: (userid: number) => string | undefined;
   readonly textOf: (queryId: string) => string | undefined;
+  /** What of a text leaves the process (obfuscated, as is, or nothing); as is when absent. */
+  readonly shownText?: (text: string) => string;
   readonly schemaName?: string;
   readonly intervalSeconds: number;
   readonly collectedAt: string;
@@ -80,7 +82,7 @@ export function toSlowQuery(a: StatementActivity, ctx: SlowQueryContext): SlowQu
   const has = (name: CounterName): boolean => c[name] !== undefined;
   return {
     queryId: a.queryId,
-    queryText: text ?? '',
+    queryText: text === undefined ? '' : (ctx.shownText?.(text) ?? text),
     databaseName: ctx.databaseOf(a.dbid) ?? String(a.dbid),
     ...(user === undefined ? {} : { userName: user }),
     ...(ctx.schemaName === undefined ? {} : { schemaName: ctx.schemaName }),

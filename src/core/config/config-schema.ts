@@ -252,7 +252,7 @@ const otlpSchema = z.strictObject({
   /** PEM files of a client certificate and its key (mutual TLS). */
   clientCertificate: nonEmpty.optional(),
   clientKey: nonEmpty.optional(),
-  /** gRPC without TLS even for an endpoint without an `http://` scheme. */
+  /** For a gRPC endpoint written as `host:port`: plaintext (`http://`) instead of TLS. */
   insecure: z.boolean().optional(),
   logs: otlpLogsSchema.optional(),
   /** The collector's own metrics over OTLP too (`telemetry` serves them over HTTP). */
@@ -261,7 +261,7 @@ const otlpSchema = z.strictObject({
 
 /** The self-telemetry HTTP listener: /healthz, /readyz and /metrics. */
 const telemetrySchema = z.strictObject({
-  /** Default: on, except in the NRI one-shot mode. */
+  /** Default: on for long-running modes, off for one-shot runs (`--once`, NRI under the agent). */
   enabled: z.boolean().optional(),
   host: nonEmpty.optional(),
   /** 0 picks a free port (logged). */

@@ -104,8 +104,12 @@ export function loadConfig(input: LoadConfigInput): ResolvedConfig {
     issues,
     pathPrefix: targetPathPrefix,
   });
-  const otlp = resolveOtlp(config.otlp, input.env, config.interval, issues);
-  const otlpLogs = resolveOtlpLogs(config.otlp, otlp, input.env, issues);
+  // OTEL_* variables of the environment are judged only where OTLP is used: an NRI host may
+  // carry ones meant for something else (a certificate path from another container).
+  const otlpIssues: ConfigIssue[] = [];
+  const otlp = resolveOtlp(config.otlp, input.env, config.interval, otlpIssues);
+  const otlpLogs = resolveOtlpLogs(config.otlp, otlp, input.env, otlpIssues);
+  if (config.mode !== 'nri' && otlp.enabled) issues.push(...otlpIssues);
   if (config.datastore?.url !== undefined) {
     registerSecret(passwordOfUrl(config.datastore.url));
   }

@@ -135,7 +135,8 @@ export function resolveOtlp(
     return undefined;
   };
   const protocol = parsed.protocol ?? envProtocol(pick, issues) ?? OTLP_DEFAULTS.protocol;
-  const endpoint = resolveEndpoint(parsed.endpoint, protocol, pick, issues);
+  const tls = resolveOtlpTls(parsed, 'METRICS', env, issues);
+  const endpoint = resolveEndpoint(parsed.endpoint, protocol, tls.insecure, pick, issues);
   const headers = parsed.headers ?? envHeaders(pick, issues);
   for (const value of Object.values(headers)) registerSecret(value);
   const timeoutMs =
@@ -166,7 +167,7 @@ export function resolveOtlp(
     serviceName,
     resourceAttributes,
     cardinalityLimit: parsed.cardinalityLimit ?? OTLP_DEFAULTS.cardinalityLimit,
-    tls: resolveOtlpTls(parsed, 'METRICS', env, issues),
+    tls,
   };
 }
 
@@ -188,6 +189,7 @@ function envProtocol(pick: Pick, issues: ConfigIssue[]): OtlpProtocol | undefine
 function resolveEndpoint(
   configured: string | undefined,
   protocol: OtlpProtocol,
+  insecure: boolean,
   pick: Pick,
   issues: ConfigIssue[],
 ): string {
@@ -210,6 +212,10 @@ function resolveEndpoint(
     } else {
       return fallback;
     }
+  }
+  // The spec: a gRPC endpoint may be a bare host:port, and INSECURE then picks the scheme.
+  if (protocol === 'grpc' && !/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
+    url = `${insecure ? 'http' : 'https'}://${url}`;
   }
   try {
     const parsed = new URL(url);
