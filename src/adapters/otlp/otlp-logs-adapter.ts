@@ -22,7 +22,7 @@ import type { AdapterHealth, SelfMetricPoint } from '../../core/self-telemetry.j
 import { withTimeout } from '../../core/timeout.js';
 import { eventRecords } from './event-records.js';
 import { createLogExporter, type LogExporterTransport } from './otlp-log-exporter.js';
-import { targetResourceAttributes } from './otlp-resource.js';
+import { identityKey, targetResourceAttributes } from './otlp-resource.js';
 
 /** How long the batch processor gathers records before it sends them. */
 const BATCH_DELAY_MS = 1_000;
@@ -58,6 +58,8 @@ interface Tally {
 
 /** One target's provider and its own queue count (each target has its own queue). */
 interface TargetLogs {
+  /** The target identity its resource was built from. */
+  readonly identity: string;
   readonly provider: LoggerProvider;
   readonly logger: OtelLogger;
   readonly queue: { pending: number };
@@ -102,6 +104,12 @@ export class OtlpLogsAdapter implements ExportAdapter {
       maxValueLength: this.#options.settings.attributeValueLengthLimit,
     });
     let state = this.#targets.get(batch.target.name);
+    // The same name may now be another server (a stored connection edited): new resource.
+    const identity = identityKey(batch.target);
+    if (state !== undefined && state.identity !== identity) {
+      this.#retire(batch.target.name, state);
+      state = undefined;
+    }
     // Batches without events keep a known target alive but never start a provider.
     if (state === undefined && records.length > 0) {
       state = this.#build(batch);
@@ -205,7 +213,13 @@ export class OtlpLogsAdapter implements ExportAdapter {
       processors: [processor],
       logRecordLimits: { attributeValueLengthLimit: settings.attributeValueLengthLimit },
     });
-    return { provider, logger: provider.getLogger(SCOPE, version), queue, lastSeenMs: 0 };
+    return {
+      identity: identityKey(batch.target),
+      provider,
+      logger: provider.getLogger(SCOPE, version),
+      queue,
+      lastSeenMs: 0,
+    };
   }
 
   /**
@@ -251,12 +265,17 @@ export class OtlpLogsAdapter implements ExportAdapter {
   #expire(now: number): void {
     for (const [name, state] of this.#targets) {
       if (now - state.lastSeenMs <= this.#staleAfterMs) continue;
-      this.#targets.delete(name);
-      const done = this.#bounded(state.provider.shutdown()).finally(() =>
-        this.#retiring.delete(done),
-      );
-      this.#retiring.add(done);
+      this.#retire(name, state);
     }
+  }
+
+  /** Flushes a target's queued records in the background, then releases its provider. */
+  #retire(name: string, state: TargetLogs): void {
+    this.#targets.delete(name);
+    const done = this.#bounded(state.provider.shutdown()).finally(() =>
+      this.#retiring.delete(done),
+    );
+    this.#retiring.add(done);
   }
 
   /** An unreachable endpoint must not hold a flush or the process's exit past the timeout. */

@@ -5,6 +5,7 @@ import type { AdapterHealth } from '../../core/self-telemetry.js';
 import type { Logger } from '../../core/logger.js';
 import { redact } from '../../core/redact.js';
 import { withTimeout } from '../../core/timeout.js';
+import { identityKey } from './otlp-resource.js';
 import { TargetMeter } from './target-meter.js';
 import { TargetSnapshot } from '../../core/semantic-metrics/target-snapshot.js';
 
@@ -26,6 +27,8 @@ export interface OtlpMetricsAdapterOptions {
 }
 
 interface TargetState {
+  /** The target identity its resource was built from. */
+  readonly identity: string;
   readonly snapshot: TargetSnapshot;
   readonly meter: TargetMeter;
 }
@@ -57,6 +60,13 @@ export class OtlpMetricsAdapter implements ExportAdapter {
     if (this.#closed) return;
     const now = this.#now();
     let state = this.#targets.get(batch.target.name);
+    // The same name may now be another server (a stored connection edited): its resource, and
+    // so its provider, must be new; the old series go with the old provider.
+    if (state !== undefined && state.identity !== identityKey(batch.target)) {
+      this.#targets.delete(batch.target.name);
+      await state.meter.discard();
+      state = undefined;
+    }
     if (state === undefined) {
       const snapshot = new TargetSnapshot(this.#staleAfterMs);
       snapshot.update(batch, now);
@@ -67,7 +77,7 @@ export class OtlpMetricsAdapter implements ExportAdapter {
         this.#options.version,
         this.#onResult,
       );
-      state = { snapshot, meter };
+      state = { identity: identityKey(batch.target), snapshot, meter };
       this.#targets.set(batch.target.name, state);
     } else {
       state.snapshot.update(batch, now);

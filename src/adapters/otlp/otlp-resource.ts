@@ -48,3 +48,8 @@ export function uuidV5(name: string, namespace: string): string {
   const hex = bytes.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
+
+/** What a target's resource is built from: host, port and labels. */
+export function identityKey(target: TargetIdentity): string {
+  return JSON.stringify([target.host, target.port, target.labels]);
+}
