@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OtlpLogsAdapter } from '../../src/adapters/otlp/otlp-logs-adapter.js';
 import { OtlpMetricsAdapter } from '../../src/adapters/otlp/otlp-metrics-adapter.js';
-import type { OtlpLogsSettings } from '../../src/core/config/otlp-logs-settings.js';
+import { OTLP_LOGS_DEFAULTS } from '../../src/core/config/otlp-logs-settings.js';
 import type { OtlpSettings } from '../../src/core/config/otlp-settings.js';
 import type { UnifiedMetrics } from '../../src/core/model/unified-metrics.js';
 import { fakeBatch } from '../helpers/batches.js';
 import { startHttpLogsReceiver } from '../helpers/otlp-logs-receiver.js';
 import { startGrpcReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.js';
+import { otlpLogsTestSettings, otlpTestSettings } from '../helpers/otlp-settings.js';
 
 let metricsReceiver: OtlpReceiver;
 let logsReceiver: Awaited<ReturnType<typeof startHttpLogsReceiver>>;
@@ -21,20 +22,7 @@ afterAll(async () => {
   await logsReceiver?.close();
 });
 
-const metrics = (): OtlpSettings => ({
-  enabled: true,
-  selfMetrics: false,
-  protocol: 'grpc',
-  endpoint: metricsReceiver.url,
-  headers: {},
-  timeoutMs: 2_000,
-  compression: 'none',
-  exportIntervalMs: 600_000,
-  serviceName: 'pgquerylens-test',
-  resourceAttributes: {},
-  cardinalityLimit: 20_000,
-  tls: { insecure: false },
-});
+const metrics = (): OtlpSettings => otlpTestSettings({ endpoint: metricsReceiver.url });
 
 /** A batch of `name` on `host`, with one database reading and one slow query. */
 function batchOn(name: string, host: string): UnifiedMetrics {
@@ -86,26 +74,10 @@ describe('a target whose name now points at another server', () => {
 
   it('gets a new resource for its events', async () => {
     const adapter = new OtlpLogsAdapter({
-      settings: {
-        enabled: true,
-        protocol: 'http/protobuf',
+      settings: otlpLogsTestSettings({
         endpoint: logsReceiver.url,
-        headers: {},
-        timeoutMs: 2_000,
-        compression: 'none',
-        tls: { insecure: false },
-        events: {
-          topQueries: true,
-          querySamples: true,
-          plans: true,
-          planChanges: true,
-          blockingChains: true,
-          ashSamples: false,
-        },
-        attributeValueLengthLimit: 8192,
-        maxQueueSize: 100,
-        maxExportBatchSize: 50,
-      } satisfies OtlpLogsSettings,
+        events: { ...OTLP_LOGS_DEFAULTS.events },
+      }),
       metrics: metrics(),
       version: 'test',
     });

@@ -2,11 +2,6 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmbeddedServer } from '../../src/cli/embedded/embedded-server.js';
 import { OtlpLogsAdapter } from '../../src/adapters/otlp/otlp-logs-adapter.js';
-import {
-  OTLP_LOGS_DEFAULTS,
-  type OtlpLogsSettings,
-} from '../../src/core/config/otlp-logs-settings.js';
-import { OTLP_DEFAULTS, type OtlpSettings } from '../../src/core/config/otlp-settings.js';
 import { QUERY_PERFORMANCE_DEFAULTS } from '../../src/core/config/query-performance-settings.js';
 import type { UnifiedMetrics } from '../../src/core/model/unified-metrics.js';
 import type { SelfMetricPoint } from '../../src/core/self-telemetry.js';
@@ -22,6 +17,7 @@ import {
   QueryPerformanceHarness,
   testSettings,
 } from '../helpers/query-performance-harness.js';
+import { otlpLogsTestSettings, otlpTestSettings } from '../helpers/otlp-settings.js';
 
 const DB = 'otlplogs';
 const LITERAL = 'secret-literal-4711';
@@ -48,40 +44,6 @@ async function until(what: string, check: () => boolean | Promise<boolean>, ms =
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-function metricsSettings(): OtlpSettings {
-  return {
-    enabled: true,
-    selfMetrics: false,
-    tls: { insecure: false },
-    protocol: 'grpc',
-    endpoint: OTLP_DEFAULTS.grpcEndpoint,
-    headers: {},
-    timeoutMs: 2_000,
-    compression: 'none',
-    exportIntervalMs: 600_000,
-    serviceName: 'pgquerylens-test',
-    resourceAttributes: { 'deployment.environment.name': 'ci' },
-    cardinalityLimit: 20_000,
-  };
-}
-
-function logsSettings(over: Partial<OtlpLogsSettings>): OtlpLogsSettings {
-  return {
-    enabled: true,
-    protocol: 'http/protobuf',
-    endpoint: OTLP_LOGS_DEFAULTS.httpEndpoint,
-    headers: {},
-    timeoutMs: 2_000,
-    compression: 'none',
-    tls: { insecure: false },
-    events: { ...OTLP_LOGS_DEFAULTS.events, ashSamples: true },
-    attributeValueLengthLimit: 8192,
-    maxQueueSize: 2048,
-    maxExportBatchSize: 512,
-    ...over,
-  };
 }
 
 /** The adapter's counters by outcome, and its queue depth. */
@@ -216,13 +178,13 @@ describe.each([
   beforeAll(async () => {
     receiver = await start();
     adapter = new OtlpLogsAdapter({
-      settings: logsSettings({
+      settings: otlpLogsTestSettings({
         protocol,
         compression,
         endpoint: receiver.url,
         headers: { 'x-tenant': 'team-a' },
       }),
-      metrics: metricsSettings(),
+      metrics: otlpTestSettings(),
       version: '9.9.9-test',
     });
     for (const b of batches) await adapter.export(b);
@@ -375,13 +337,13 @@ describe('an endpoint that fails', () => {
     receiver.setMode({ kind: 'fail' });
     const maxQueueSize = 10;
     const adapter = new OtlpLogsAdapter({
-      settings: logsSettings({
+      settings: otlpLogsTestSettings({
         endpoint: receiver.url,
         timeoutMs: 1_500,
         maxQueueSize,
         maxExportBatchSize: 5,
       }),
-      metrics: metricsSettings(),
+      metrics: otlpTestSettings(),
       version: 'test',
     });
     try {
@@ -424,12 +386,12 @@ describe('an endpoint that fails', () => {
     const port = gone.port;
     await gone.close();
     const adapter = new OtlpLogsAdapter({
-      settings: logsSettings({
+      settings: otlpLogsTestSettings({
         protocol: 'grpc',
         endpoint: `http://127.0.0.1:${port}`,
         timeoutMs: 1_000,
       }),
-      metrics: metricsSettings(),
+      metrics: otlpTestSettings(),
       version: 'test',
     });
     let receiver: OtlpLogsReceiver | undefined;
@@ -462,8 +424,8 @@ describe('shutdown and retirement', () => {
   it('flushes queued records to a live receiver on shutdown', async () => {
     const receiver = await startHttpLogsReceiver();
     const adapter = new OtlpLogsAdapter({
-      settings: logsSettings({ endpoint: receiver.url }),
-      metrics: metricsSettings(),
+      settings: otlpLogsTestSettings({ endpoint: receiver.url }),
+      metrics: otlpTestSettings(),
       version: 'test',
     });
     try {
@@ -486,8 +448,8 @@ describe('shutdown and retirement', () => {
     const receiver = await startHttpLogsReceiver();
     receiver.setMode({ kind: 'slow', ms: 120_000 });
     const adapter = new OtlpLogsAdapter({
-      settings: logsSettings({ endpoint: receiver.url, timeoutMs: 1_000 }),
-      metrics: metricsSettings(),
+      settings: otlpLogsTestSettings({ endpoint: receiver.url, timeoutMs: 1_000 }),
+      metrics: otlpTestSettings(),
       version: 'test',
     });
     try {
@@ -503,8 +465,8 @@ describe('shutdown and retirement', () => {
     const receiver = await startHttpLogsReceiver();
     let now = 1_000_000;
     const adapter = new OtlpLogsAdapter({
-      settings: logsSettings({ endpoint: receiver.url }),
-      metrics: metricsSettings(),
+      settings: otlpLogsTestSettings({ endpoint: receiver.url }),
+      metrics: otlpTestSettings(),
       version: 'test',
       now: () => now,
     });

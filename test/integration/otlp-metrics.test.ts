@@ -1,19 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { OtlpMetricsAdapter } from '../../src/adapters/otlp/otlp-metrics-adapter.js';
-import type { ProbeCollector } from '../../src/collectors/probes/define-probe.js';
-import { pgDatabase } from '../../src/collectors/probes/pg-database.js';
-import { pgSettings } from '../../src/collectors/probes/pg-settings.js';
-import { pgStatAllIndexes } from '../../src/collectors/probes/pg-stat-all-indexes.js';
-import { pgStatAllTables } from '../../src/collectors/probes/pg-stat-all-tables.js';
-import { pgStatBgwriter } from '../../src/collectors/probes/pg-stat-bgwriter.js';
-import { pgStatCheckpointer } from '../../src/collectors/probes/pg-stat-checkpointer.js';
-import { pgStatDatabase } from '../../src/collectors/probes/pg-stat-database.js';
-import { OTLP_DEFAULTS, type OtlpSettings } from '../../src/core/config/otlp-settings.js';
-import {
-  emptyParts,
-  UNIFIED_METRICS_SCHEMA_VERSION,
-  type UnifiedMetrics,
-} from '../../src/core/model/unified-metrics.js';
+import type { UnifiedMetrics } from '../../src/core/model/unified-metrics.js';
 import { freshDatabase, queryOnce } from '../helpers/fresh-database.js';
 import {
   startGrpcReceiver,
@@ -22,59 +9,22 @@ import {
   type ReceivedMetric,
   type ReceivedResourceMetrics,
 } from '../helpers/otlp-receiver.js';
-import { runProbes } from '../helpers/probe-run.js';
+import { probeBatch } from '../helpers/semantic-batch.js';
+import { otlpTestSettings } from '../helpers/otlp-settings.js';
 
 const pgUrl = inject('pgUrl');
 const major = inject('pgMajor');
 
-const PROBES: readonly ProbeCollector[] = [
-  pgStatDatabase,
-  pgStatAllTables,
-  pgStatAllIndexes,
-  pgSettings,
-  pgDatabase,
-  pgStatBgwriter,
-  ...(major >= 17 ? [pgStatCheckpointer] : []),
-];
-
 let dbUrl: string;
 let db: string;
 
-async function collect(): Promise<UnifiedMetrics> {
-  const runs = await runProbes(dbUrl, PROBES, [db]);
-  const now = new Date().toISOString();
-  return {
-    schemaVersion: UNIFIED_METRICS_SCHEMA_VERSION,
-    target: { name: 'otlp-test', host: '127.0.0.1', port: 5432, labels: { env: 'test' } },
-    server: { versionNum: major * 10_000 },
-    metadata: {
-      collectorVersion: 'test',
-      startedAt: now,
-      finishedAt: now,
-      collectors: [...runs.values()].flatMap((r) => r.statuses),
-    },
-    ...emptyParts(),
-    probes: [...runs.values()].flatMap((r) => r.samples),
-  };
-}
-
-function settings(over: Partial<OtlpSettings>): OtlpSettings {
-  return {
-    enabled: true,
-    selfMetrics: false,
-    tls: { insecure: false },
-    protocol: 'grpc',
-    endpoint: OTLP_DEFAULTS.grpcEndpoint,
-    headers: {},
-    timeoutMs: 2_000,
-    compression: 'none',
-    // Long, so only forceFlush exports during the test.
-    exportIntervalMs: 600_000,
-    serviceName: 'pgquerylens-test',
-    resourceAttributes: { 'deployment.environment.name': 'ci' },
-    cardinalityLimit: 20_000,
-    ...over,
-  };
+function collect(): Promise<UnifiedMetrics> {
+  return probeBatch(dbUrl, db, major, {
+    name: 'otlp-test',
+    host: '127.0.0.1',
+    port: 5432,
+    labels: { env: 'test' },
+  });
 }
 
 function last(receiver: OtlpReceiver): ReceivedResourceMetrics {
@@ -107,7 +57,7 @@ describe.each([
   beforeAll(async () => {
     receiver = await start();
     adapter = new OtlpMetricsAdapter({
-      settings: settings({ protocol, compression, endpoint: receiver.url }),
+      settings: otlpTestSettings({ protocol, compression, endpoint: receiver.url }),
       version: 'test',
     });
     await queryOnce(
@@ -205,7 +155,7 @@ describe('OTLP metrics toward an endpoint that is down', () => {
       // Port 9 (discard) on loopback: nothing listens, connections are refused.
       const endpoint = protocol === 'grpc' ? 'http://127.0.0.1:9' : 'http://127.0.0.1:9/v1/metrics';
       const adapter = new OtlpMetricsAdapter({
-        settings: settings({ protocol, endpoint, timeoutMs: 1_000 }),
+        settings: otlpTestSettings({ protocol, endpoint, timeoutMs: 1_000 }),
         version: 'test',
       });
       const batch = await collect();

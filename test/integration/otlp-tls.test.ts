@@ -5,9 +5,9 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OtlpMetricsAdapter } from '../../src/adapters/otlp/otlp-metrics-adapter.js';
-import type { OtlpSettings } from '../../src/core/config/otlp-settings.js';
 import { fakeBatch } from '../helpers/batches.js';
 import { startGrpcReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.js';
+import { otlpTestSettings } from '../helpers/otlp-settings.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'pgql-otlp-tls-'));
 const file = (name: string): string => path.join(dir, name);
@@ -46,23 +46,6 @@ afterAll(async () => {
   await receiver?.close();
 });
 
-function settings(tls: OtlpSettings['tls']): OtlpSettings {
-  return {
-    enabled: true,
-    selfMetrics: false,
-    protocol: 'grpc',
-    endpoint: `https://localhost:${port}`,
-    headers: {},
-    timeoutMs: 2_000,
-    compression: 'none',
-    exportIntervalMs: 600_000,
-    serviceName: 'pgquerylens-test',
-    resourceAttributes: {},
-    cardinalityLimit: 20_000,
-    tls,
-  };
-}
-
 /** One probe reading the catalogue turns into a metric (`postgresql.backends`). */
 function batchWithBackends(target: string) {
   const b = fakeBatch(1, target);
@@ -82,7 +65,10 @@ function batchWithBackends(target: string) {
 describe('OTLP over TLS', () => {
   it('trusts the endpoint through the configured CA and refuses it without', async () => {
     const trusted = new OtlpMetricsAdapter({
-      settings: settings({ certificate: file('ca.pem'), insecure: false }),
+      settings: otlpTestSettings({
+        endpoint: `https://localhost:${port}`,
+        tls: { certificate: file('ca.pem'), insecure: false },
+      }),
       version: 'test',
     });
     await trusted.export(batchWithBackends('tls-trusted'));
@@ -93,7 +79,7 @@ describe('OTLP over TLS', () => {
 
     // The system's CAs do not include ours: the handshake fails and nothing is delivered.
     const untrusted = new OtlpMetricsAdapter({
-      settings: settings({ insecure: false }),
+      settings: otlpTestSettings({ endpoint: `https://localhost:${port}` }),
       version: 'test',
     });
     await untrusted.export(batchWithBackends('tls-untrusted'));

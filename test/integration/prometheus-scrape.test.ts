@@ -6,20 +6,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { PrometheusPullAdapter } from '../../src/adapters/prometheus/prometheus-pull-adapter.js';
 import { TelemetryServer } from '../../src/cli/telemetry-server.js';
-import type { ProbeCollector } from '../../src/collectors/probes/define-probe.js';
-import { pgDatabase } from '../../src/collectors/probes/pg-database.js';
-import { pgSettings } from '../../src/collectors/probes/pg-settings.js';
-import { pgStatAllIndexes } from '../../src/collectors/probes/pg-stat-all-indexes.js';
-import { pgStatAllTables } from '../../src/collectors/probes/pg-stat-all-tables.js';
-import { pgStatBgwriter } from '../../src/collectors/probes/pg-stat-bgwriter.js';
-import { pgStatCheckpointer } from '../../src/collectors/probes/pg-stat-checkpointer.js';
-import { pgStatDatabase } from '../../src/collectors/probes/pg-stat-database.js';
 import { silentLogger } from '../../src/core/logger.js';
-import {
-  emptyParts,
-  UNIFIED_METRICS_SCHEMA_VERSION,
-  type UnifiedMetrics,
-} from '../../src/core/model/unified-metrics.js';
+import type { UnifiedMetrics } from '../../src/core/model/unified-metrics.js';
 import type { SelfMetricPoint } from '../../src/core/self-telemetry.js';
 import {
   freePort,
@@ -29,7 +17,7 @@ import {
   waitUntil,
 } from '../helpers/debian-postgres.js';
 import { freshDatabase, queryOnce } from '../helpers/fresh-database.js';
-import { runProbes } from '../helpers/probe-run.js';
+import { probeBatch } from '../helpers/semantic-batch.js';
 
 const pgUrl = inject('pgUrl');
 const major = inject('pgMajor');
@@ -37,16 +25,6 @@ const major = inject('pgMajor');
 const PROMETHEUS = '/usr/bin/prometheus';
 const skipReason = skipReasonFor({ [PROMETHEUS]: 'prometheus' });
 const hasPromtool = spawnSync('promtool', ['--version']).error === undefined;
-
-const PROBES: readonly ProbeCollector[] = [
-  pgStatDatabase,
-  pgStatAllTables,
-  pgStatAllIndexes,
-  pgSettings,
-  pgDatabase,
-  pgStatBgwriter,
-  ...(major >= 17 ? [pgStatCheckpointer] : []),
-];
 
 const SELF: SelfMetricPoint[] = [
   {
@@ -63,22 +41,13 @@ const SELF: SelfMetricPoint[] = [
 let dbUrl: string;
 let db: string;
 
-async function collect(): Promise<UnifiedMetrics> {
-  const runs = await runProbes(dbUrl, PROBES, [db]);
-  const now = new Date().toISOString();
-  return {
-    schemaVersion: UNIFIED_METRICS_SCHEMA_VERSION,
-    target: { name: 'prom-test', host: '127.0.0.1', port: 5432, labels: { env: 'test' } },
-    server: { versionNum: major * 10_000 },
-    metadata: {
-      collectorVersion: 'test',
-      startedAt: now,
-      finishedAt: now,
-      collectors: [...runs.values()].flatMap((r) => r.statuses),
-    },
-    ...emptyParts(),
-    probes: [...runs.values()].flatMap((r) => r.samples),
-  };
+function collect(): Promise<UnifiedMetrics> {
+  return probeBatch(dbUrl, db, major, {
+    name: 'prom-test',
+    host: '127.0.0.1',
+    port: 5432,
+    labels: { env: 'test' },
+  });
 }
 
 /** xact_commit of the test database as the batch's pg_stat_database sample read it. */

@@ -1,11 +1,17 @@
 import type { ConfigIssue } from '../errors.js';
 import { registerSecret } from '../redact.js';
 import type { ParsedOtlp } from './config-schema.js';
-import { resolveOtlpTls, type OtlpSettings, type OtlpTls } from './otlp-settings.js';
+import {
+  OTLP_PROTOCOLS,
+  resolveOtlpTls,
+  type OtlpProtocol,
+  type OtlpSettings,
+  type OtlpTls,
+} from './otlp-settings.js';
 
-/** OTLP transports for logs; `http/json` reaches backends that take no protobuf. */
-export const OTLP_LOGS_PROTOCOLS = ['grpc', 'http/protobuf', 'http/json'] as const;
-export type OtlpLogsProtocol = (typeof OTLP_LOGS_PROTOCOLS)[number];
+/** The same transports as the metrics. */
+export const OTLP_LOGS_PROTOCOLS = OTLP_PROTOCOLS;
+export type OtlpLogsProtocol = OtlpProtocol;
 
 /** Which query-performance records are sent as log events. */
 export interface OtlpLogEvents {

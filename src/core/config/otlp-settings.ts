@@ -3,7 +3,7 @@ import type { ConfigIssue } from '../errors.js';
 import { registerSecret } from '../redact.js';
 import type { ParsedOtlp } from './config-schema.js';
 
-/** OTLP transports for metrics: gRPC (an OpenTelemetry Collector) or HTTP with protobuf bodies. */
+/** OTLP transports: gRPC, HTTP with protobuf bodies (VictoriaMetrics, Prometheus) or JSON. */
 export const OTLP_PROTOCOLS = ['grpc', 'http/protobuf', 'http/json'] as const;
 export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
 
