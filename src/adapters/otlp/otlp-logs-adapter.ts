@@ -229,7 +229,9 @@ export class OtlpLogsAdapter implements ExportAdapter {
    */
   #admit(queue: { pending: number }): boolean {
     this.#tally.emitted += 1;
-    if (queue.pending >= this.#options.settings.maxQueueSize) {
+    // One bound for the whole process, not per target: memory during an outage must not
+    // grow with the size of the fleet.
+    if (this.#tally.pending >= this.#options.settings.maxQueueSize) {
       this.#tally.dropped += 1;
       return false;
     }

@@ -224,7 +224,7 @@ const otlpLogsSchema = z.strictObject({
   events: otlpEventsSchema.optional(),
   /** Longest attribute value (query texts, plans) before it is cut. */
   attributeValueLengthLimit: intIn(64, 1_048_576).optional(),
-  /** Records waiting to be sent; beyond it new records are dropped and counted. */
+  /** Records waiting to be sent, all targets together; beyond it new ones are dropped and counted. */
   maxQueueSize: intIn(1, 1_000_000).optional(),
   /** Records per export request. */
   maxExportBatchSize: intIn(1, 100_000).optional(),

@@ -46,7 +46,7 @@ export interface OtlpLogsSettings {
   readonly events: OtlpLogEvents;
   /** Longest string attribute value; longer ones are cut by the SDK. */
   readonly attributeValueLengthLimit: number;
-  /** Records waiting per target; beyond it new records are dropped and counted. */
+  /** Records waiting, all targets together; beyond it new records are dropped and counted. */
   readonly maxQueueSize: number;
   /** Records per export request (never above maxQueueSize). */
   readonly maxExportBatchSize: number;
