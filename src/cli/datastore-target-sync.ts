@@ -21,6 +21,8 @@ export interface DatastoreTargetSyncOptions {
   readonly config: ResolvedConfig;
   readonly app: CollectorApp;
   readonly logger: Logger;
+  /** Whether this replica collects a connection (sharding); every one when absent. */
+  readonly owns?: (name: string) => boolean;
 }
 
 /**
@@ -67,6 +69,8 @@ export class DatastoreTargetSync {
     const fromFile = new Set(config.targets.map((t) => t.name));
     const wanted = new Map<string, ResolvedTarget>();
     for (const row of rows) {
+      // Another replica's share: not even decrypted here.
+      if (this.#opts.owns?.(row.name) === false) continue;
       if (fromFile.has(row.name)) {
         this.#warnOnce(
           `dup:${row.name}`,

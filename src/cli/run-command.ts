@@ -26,6 +26,7 @@ import { prepareStateDirectory } from './state-directory.js';
 import { targetStateKey } from './target-state-key.js';
 import { StopSignal } from './stop-signal.js';
 import { RunTelemetry } from '../core/run-telemetry.js';
+import { ownsTarget } from '../core/sharding/rendezvous.js';
 import type { SelfMeter } from '../adapters/otlp/self-meter.js';
 import { SelfTelemetry } from './self-telemetry.js';
 import { startTelemetryListener } from './telemetry-listener.js';
@@ -82,6 +83,8 @@ export async function runCommand(flags: CliFlags, env: NodeJS.ProcessEnv): Promi
     }
 
     config = withNriCadence(config);
+    config = ownShare(config, logger);
+    const sharding = config.sharding;
     // Rates and collector state between NRI runs; undefined when the directory is not safe.
     const stateDir =
       config.mode === 'nri' || config.mode === 'hybrid'
@@ -154,6 +157,7 @@ export async function runCommand(flags: CliFlags, env: NodeJS.ProcessEnv): Promi
       schedulerStats: () => app.stats().scheduler,
       targets: () => app.targetNames,
       collecting: () => app.collectingTargetNames,
+      sharding,
     });
     const oneShot = flags.once === true || nriOneShot;
     const otlpPush = (config.mode === 'otel' || config.mode === 'hybrid') && config.otlp.enabled;
@@ -169,7 +173,13 @@ export async function runCommand(flags: CliFlags, env: NodeJS.ProcessEnv): Promi
     const sync =
       built.datastorePool === undefined
         ? undefined
-        : new DatastoreTargetSync({ pool: built.datastorePool, config, app, logger });
+        : new DatastoreTargetSync({
+            pool: built.datastorePool,
+            config,
+            app,
+            logger,
+            owns: (name) => ownsTarget(name, sharding.shard, sharding.shards),
+          });
     if (sync !== undefined) {
       try {
         // Bounded: a datastore that does not answer must not hold back the file's targets.
@@ -243,6 +253,23 @@ export async function runCommand(flags: CliFlags, env: NodeJS.ProcessEnv): Promi
   } finally {
     stop.dispose();
   }
+}
+
+/**
+ * Keeps the configured targets this replica owns (rendezvous hashing of the names over the
+ * replicas), and says which share it took.
+ */
+function ownShare(config: ResolvedConfig, logger: Logger): ResolvedConfig {
+  const { shard, shards } = config.sharding;
+  if (shards <= 1) return config;
+  const targets = config.targets.filter((t) => ownsTarget(t.name, shard, shards));
+  logger.info('collecting this replica’s share of the targets', {
+    shard,
+    shards,
+    targets: targets.length,
+    configured: config.targets.length,
+  });
+  return { ...config, targets };
 }
 
 /** Starts the embedded server and workload and points the configuration at them. */

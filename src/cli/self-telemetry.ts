@@ -1,3 +1,4 @@
+import type { ShardingSettings } from '../core/config/sharding-settings.js';
 import type { ExportAdapter } from '../core/export-adapter.js';
 import type { AdapterExportStats } from '../core/export-manager.js';
 import { redact } from '../core/redact.js';
@@ -17,6 +18,8 @@ export interface SelfTelemetryParts {
   readonly targets: () => readonly string[];
   /** Those with at least one collector enabled: the ones whose first run readiness waits for. */
   readonly collecting: () => readonly string[];
+  /** This replica's share, when the targets are sharded. */
+  readonly sharding?: ShardingSettings;
 }
 
 /**
@@ -49,6 +52,13 @@ export class SelfTelemetry implements SelfMetricSource {
         {},
       ),
     );
+    if (p.sharding !== undefined && p.sharding.shards > 1) {
+      const share = { shard: String(p.sharding.shard), shards: String(p.sharding.shards) };
+      const n = p.targets().length;
+      out.push(
+        gauge('pgquerylens.shard.targets', 'Targets in this replica’s share', '{target}', n, share),
+      );
+    }
     const scheduler = p.schedulerStats();
     if (scheduler !== undefined) {
       const runs = (outcome: string, n: number): SelfMetricPoint =>

@@ -272,6 +272,16 @@ const telemetrySchema = z.strictObject({
 
 export type ParsedTelemetry = z.output<typeof telemetrySchema>;
 
+/** Replicas sharing the targets by rendezvous hashing of their names. */
+const shardingSchema = z.strictObject({
+  /** How many replicas share the targets. */
+  shards: intIn(1, 1000).optional(),
+  /** This replica's ordinal; default: the trailing number of POD_NAME or HOSTNAME. */
+  shard: intIn(0, 999).optional(),
+});
+
+export type ParsedSharding = z.output<typeof shardingSchema>;
+
 export type ParsedOtlp = z.output<typeof otlpSchema>;
 
 /** A custom query as nri-postgresql's CUSTOM_METRICS_CONFIG file defines one. */
@@ -312,6 +322,7 @@ export const configSchema = z.strictObject({
   customQueries: customQueriesSchema.default({}),
   otlp: otlpSchema.default({}),
   telemetry: telemetrySchema.default({}),
+  sharding: shardingSchema.default({}),
   output: z
     .strictObject({
       format: z.enum(OUTPUT_FORMATS).default('json'),

@@ -38,6 +38,8 @@ export const ENV_BINDINGS: Readonly<Record<string, EnvBinding>> = {
   PGQUERYLENS_TELEMETRY: { path: ['telemetry', 'enabled'], kind: 'boolean' },
   PGQUERYLENS_PROMETHEUS: { path: ['telemetry', 'prometheus'], kind: 'boolean' },
   PGQUERYLENS_OTLP: { path: ['otlp', 'enabled'], kind: 'boolean' },
+  PGQUERYLENS_SHARDS: { path: ['sharding', 'shards'], kind: 'number' },
+  PGQUERYLENS_SHARD: { path: ['sharding', 'shard'], kind: 'number' },
   PGQUERYLENS_NRI_STATE_DIR: { path: ['nri', 'stateDir'], kind: 'string' },
 };
 

@@ -13,6 +13,7 @@ import { resolveNri } from './nri-settings.js';
 import { resolveOtlp } from './otlp-settings.js';
 import { resolveOtlpLogs } from './otlp-logs-settings.js';
 import { resolveTelemetry } from './telemetry-settings.js';
+import { resolveSharding } from './sharding-settings.js';
 import { resolveQueryPerformance } from './query-performance-settings.js';
 import { pgEnvTarget, resolveTargets } from './resolve-targets.js';
 import { zodIssuesToConfigIssues } from './zod-issues.js';
@@ -110,6 +111,7 @@ export function loadConfig(input: LoadConfigInput): ResolvedConfig {
   const otlp = resolveOtlp(config.otlp, input.env, config.interval, otlpIssues);
   const otlpLogs = resolveOtlpLogs(config.otlp, otlp, input.env, otlpIssues);
   if (config.mode !== 'nri' && otlp.enabled) issues.push(...otlpIssues);
+  const sharding = resolveSharding(config.sharding, input.env, issues);
   if (config.datastore?.url !== undefined) {
     registerSecret(passwordOfUrl(config.datastore.url));
   }
@@ -142,6 +144,7 @@ export function loadConfig(input: LoadConfigInput): ResolvedConfig {
     otlp,
     otlpLogs,
     telemetry: resolveTelemetry(config.telemetry),
+    sharding,
     customQueries: resolveCustomQueries(config.customQueries),
     ...(config.output === undefined ? {} : { output: config.output }),
     export: {

@@ -4,6 +4,7 @@ import type { NriSettings } from './nri-settings.js';
 import type { OtlpSettings } from './otlp-settings.js';
 import type { OtlpLogsSettings } from './otlp-logs-settings.js';
 import type { TelemetrySettings } from './telemetry-settings.js';
+import type { ShardingSettings } from './sharding-settings.js';
 import type { QueryPerformanceSettings } from './query-performance-settings.js';
 
 /** What a target is: a PostgreSQL server, or the admin console of a PgBouncer. */
@@ -91,6 +92,8 @@ export interface ResolvedConfig {
   readonly otlpLogs: OtlpLogsSettings;
   /** The self-telemetry HTTP listener. */
   readonly telemetry: TelemetrySettings;
+  /** This replica's share of the targets. */
+  readonly sharding: ShardingSettings;
   /** Custom statistics queries. */
   readonly customQueries: CustomQuerySettings;
   /** Connection limits and timeouts from the top-level `connection`, for targets found later. */
