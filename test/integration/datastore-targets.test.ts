@@ -144,4 +144,50 @@ describe('targets and probe settings stored in the datastore', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('nothing to collect');
   });
+
+  it('are sharded over replicas like configured targets', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'pgql-stored-shard-'));
+    dirs.push(dir);
+    const datastore = await freshDatabase(pgUrl);
+    const secretFile = path.join(dir, 'secret');
+    await writeFile(secretFile, 'a-server-secret-for-tests\n', { mode: 0o600 });
+    const server = new URL(pgUrl);
+    const env = cleanEnv({
+      PGQUERYLENS_DATASTORE_URL: datastore,
+      PGQUERYLENS_SECRET_FILE: secretFile,
+    });
+    const names = ['shard-a', 'shard-b', 'shard-c', 'shard-d', 'shard-e', 'shard-f'];
+    for (const name of names) {
+      const add = startCli(
+        [
+          ...['connections', 'add', '--name', name, '--host', server.hostname],
+          ...['--port', server.port, '--user', decodeURIComponent(server.username)],
+          ...['--password-stdin', '--owner', 'tests'],
+        ],
+        env,
+      );
+      add.stdin.end(`${decodeURIComponent(server.password)}\n`);
+      const result = await collect(add);
+      expect(result.code, result.stderr).toBe(0);
+    }
+    const config = path.join(dir, 'config.yaml');
+    await writeFile(config, 'collectors:\n  pg_settings: { enabled: false }\n');
+    const shares: string[][] = [];
+    for (const pod of ['collector-0', 'collector-1']) {
+      const result = await runCli(
+        ['--config', config, '--once', '--output', 'json'],
+        { ...env, PGQUERYLENS_SHARDS: '2', POD_NAME: pod },
+        120_000,
+      );
+      expect(result.code, result.stderr).toBe(0);
+      shares.push(
+        result.stdout
+          .split('\n')
+          .filter((l) => l.trim() !== '')
+          .map((l) => (JSON.parse(l) as Batch).target.name),
+      );
+    }
+    expect(shares.flat().sort()).toEqual(names);
+    expect(shares.every((share) => share.length < names.length)).toBe(true);
+  }, 180_000);
 });
