@@ -1,8 +1,15 @@
 import type { ConfigIssue } from '../errors.js';
+import {
+  parseCompression,
+  parseKeyValues,
+  parseMs,
+  parseProtocol,
+  type EnvValue,
+  type Report,
+} from './otel-env-values.js';
 import { registerSecret } from '../redact.js';
 import type { ParsedOtlp } from './config-schema.js';
 import {
-  OTLP_PROTOCOLS,
   resolveOtlpTls,
   type OtlpProtocol,
   type OtlpSettings,
@@ -10,7 +17,6 @@ import {
 } from './otlp-settings.js';
 
 /** The same transports as the metrics. */
-export const OTLP_LOGS_PROTOCOLS = OTLP_PROTOCOLS;
 export type OtlpLogsProtocol = OtlpProtocol;
 
 /** Which query-performance records are sent as log events. */
@@ -73,8 +79,6 @@ export const OTLP_LOGS_DEFAULTS = {
 const LOGS = 'OTEL_EXPORTER_OTLP_LOGS_';
 const GENERIC = 'OTEL_EXPORTER_OTLP_';
 
-type Found = { name: string; value: string } | undefined;
-
 /**
  * The logs' transport settings. Each setting is taken from the first of: `otlp.logs.<key>`,
  * `OTEL_EXPORTER_OTLP_LOGS_<VAR>`, `otlp.<key>` (shared with the metrics), the generic
@@ -91,7 +95,7 @@ export function resolveOtlpLogs(
   issues: ConfigIssue[],
 ): OtlpLogsSettings {
   const logs = parsed.logs ?? {};
-  const pick = (name: string): Found => {
+  const pick = (name: string): EnvValue => {
     const value = env[name]?.trim();
     return value === undefined || value === '' ? undefined : { name, value };
   };
@@ -102,30 +106,30 @@ export function resolveOtlpLogs(
 
   const protocol =
     logs.protocol ??
-    envProtocol(pick(`${LOGS}PROTOCOL`), report) ??
+    parseProtocol(pick(`${LOGS}PROTOCOL`), report) ??
     parsed.protocol ??
-    envProtocol(pick(`${GENERIC}PROTOCOL`), report) ??
+    parseProtocol(pick(`${GENERIC}PROTOCOL`), report) ??
     // Unset everywhere: the metrics' transport (their own variable or default).
     metrics.protocol;
   const endpoint = resolveEndpoint(parsed, metrics, protocol, pick, enabled, report);
   const headers =
     logs.headers ??
-    envKeyValues(pick(`${LOGS}HEADERS`), report) ??
+    parseKeyValues(pick(`${LOGS}HEADERS`), report) ??
     parsed.headers ??
-    envKeyValues(pick(`${GENERIC}HEADERS`), report) ??
+    parseKeyValues(pick(`${GENERIC}HEADERS`), report) ??
     {};
   for (const value of Object.values(headers)) registerSecret(value);
   const timeoutMs =
     logs.timeout ??
-    envMs(pick(`${LOGS}TIMEOUT`), report) ??
+    parseMs(pick(`${LOGS}TIMEOUT`), report) ??
     parsed.timeout ??
-    envMs(pick(`${GENERIC}TIMEOUT`), report) ??
+    parseMs(pick(`${GENERIC}TIMEOUT`), report) ??
     OTLP_LOGS_DEFAULTS.timeoutMs;
   const compression =
     logs.compression ??
-    envCompression(pick(`${LOGS}COMPRESSION`), report) ??
+    parseCompression(pick(`${LOGS}COMPRESSION`), report) ??
     parsed.compression ??
-    envCompression(pick(`${GENERIC}COMPRESSION`), report) ??
+    parseCompression(pick(`${GENERIC}COMPRESSION`), report) ??
     OTLP_LOGS_DEFAULTS.compression;
   // Shared with the metrics (file keys first); their issues must not be reported twice.
   const tlsIssues: ConfigIssue[] = [];
@@ -149,22 +153,8 @@ export function resolveOtlpLogs(
   };
 }
 
-type Report = (issue: ConfigIssue) => void;
-
 function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-function envProtocol(found: Found, report: Report): OtlpLogsProtocol | undefined {
-  if (found === undefined) return undefined;
-  if ((OTLP_LOGS_PROTOCOLS as readonly string[]).includes(found.value)) {
-    return found.value as OtlpLogsProtocol;
-  }
-  report({
-    path: found.name,
-    message: `unsupported protocol ${JSON.stringify(found.value)}: use grpc, http/protobuf or http/json`,
-  });
-  return undefined;
 }
 
 const isHttp = (protocol: string): boolean => protocol !== 'grpc';
@@ -173,7 +163,7 @@ function resolveEndpoint(
   parsed: ParsedOtlp,
   metrics: OtlpSettings,
   protocol: OtlpLogsProtocol,
-  pick: (name: string) => Found,
+  pick: (name: string) => EnvValue,
   enabled: boolean,
   report: Report,
 ): string {
@@ -247,48 +237,4 @@ function deriveFromMetrics(
     return undefined;
   }
   return `${metricsUrl.replace(/\/+$/, '')}/v1/logs`;
-}
-
-/** `k=v,k2=v2` with URL-encoded keys and values, as the OTel spec says. */
-function envKeyValues(found: Found, report: Report): Record<string, string> | undefined {
-  if (found === undefined) return undefined;
-  const out: Record<string, string> = {};
-  for (const part of found.value.split(',')) {
-    if (part.trim() === '') continue;
-    const eq = part.indexOf('=');
-    try {
-      if (eq <= 0) throw new Error('no key');
-      const key = decodeURIComponent(part.slice(0, eq).trim());
-      if (key === '') throw new Error('no key');
-      out[key] = decodeURIComponent(part.slice(eq + 1).trim());
-    } catch {
-      // The value may be a secret: never echo it.
-      report({ path: found.name, message: 'malformed entry: use key=value,key2=value2' });
-      return undefined;
-    }
-  }
-  return out;
-}
-
-function envMs(found: Found, report: Report): number | undefined {
-  if (found === undefined) return undefined;
-  const ms = Number(found.value);
-  if (!/^\d+$/.test(found.value) || !Number.isSafeInteger(ms) || ms <= 0) {
-    report({
-      path: found.name,
-      message: `invalid milliseconds ${JSON.stringify(found.value)}: use a positive integer`,
-    });
-    return undefined;
-  }
-  return ms;
-}
-
-function envCompression(found: Found, report: Report): 'gzip' | 'none' | undefined {
-  if (found === undefined) return undefined;
-  if (found.value === 'gzip' || found.value === 'none') return found.value;
-  report({
-    path: found.name,
-    message: `unsupported compression ${JSON.stringify(found.value)}: use gzip or none`,
-  });
-  return undefined;
 }

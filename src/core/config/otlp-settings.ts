@@ -1,11 +1,17 @@
 import { accessSync, constants } from 'node:fs';
 import type { ConfigIssue } from '../errors.js';
+import {
+  parseCompression,
+  parseKeyValues,
+  parseMs,
+  parseProtocol,
+  type OtlpProtocol,
+  type Report,
+} from './otel-env-values.js';
 import { registerSecret } from '../redact.js';
 import type { ParsedOtlp } from './config-schema.js';
 
-/** OTLP transports: gRPC, HTTP with protobuf bodies (VictoriaMetrics, Prometheus) or JSON. */
-export const OTLP_PROTOCOLS = ['grpc', 'http/protobuf', 'http/json'] as const;
-export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
+export { OTLP_PROTOCOLS, type OtlpProtocol } from './otel-env-values.js';
 
 /** How the OTLP metrics adapter exports, with every default and variable applied. */
 export interface OtlpSettings {
@@ -134,20 +140,42 @@ export function resolveOtlp(
     }
     return undefined;
   };
-  const protocol = parsed.protocol ?? envProtocol(pick, issues) ?? OTLP_DEFAULTS.protocol;
+  const report: Report = (issue) => {
+    issues.push(issue);
+  };
+  const protocol =
+    parsed.protocol ??
+    parseProtocol(
+      pick(['OTEL_EXPORTER_OTLP_METRICS_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL']),
+      report,
+    ) ??
+    OTLP_DEFAULTS.protocol;
   const tls = resolveOtlpTls(parsed, 'METRICS', env, issues);
   const endpoint = resolveEndpoint(parsed.endpoint, protocol, tls.insecure, pick, issues);
-  const headers = parsed.headers ?? envHeaders(pick, issues);
+  const headers =
+    parsed.headers ??
+    parseKeyValues(
+      pick(['OTEL_EXPORTER_OTLP_METRICS_HEADERS', 'OTEL_EXPORTER_OTLP_HEADERS']),
+      report,
+    ) ??
+    {};
   for (const value of Object.values(headers)) registerSecret(value);
   const timeoutMs =
     parsed.timeout ??
-    envMs(pick(['OTEL_EXPORTER_OTLP_METRICS_TIMEOUT', 'OTEL_EXPORTER_OTLP_TIMEOUT']), issues) ??
+    parseMs(pick(['OTEL_EXPORTER_OTLP_METRICS_TIMEOUT', 'OTEL_EXPORTER_OTLP_TIMEOUT']), report) ??
     OTLP_DEFAULTS.timeoutMs;
   const compression =
-    parsed.compression ?? envCompression(pick, issues) ?? OTLP_DEFAULTS.compression;
+    parsed.compression ??
+    parseCompression(
+      pick(['OTEL_EXPORTER_OTLP_METRICS_COMPRESSION', 'OTEL_EXPORTER_OTLP_COMPRESSION']),
+      report,
+    ) ??
+    OTLP_DEFAULTS.compression;
   const exportIntervalMs =
-    parsed.exportInterval ?? envMs(pick(['OTEL_METRIC_EXPORT_INTERVAL']), issues) ?? baseIntervalMs;
-  const fromEnv = envKeyValues(pick(['OTEL_RESOURCE_ATTRIBUTES']), issues);
+    parsed.exportInterval ??
+    parseMs(pick(['OTEL_METRIC_EXPORT_INTERVAL']), report) ??
+    baseIntervalMs;
+  const fromEnv = parseKeyValues(pick(['OTEL_RESOURCE_ATTRIBUTES']), report);
   const resourceAttributes = { ...fromEnv, ...(parsed.resourceAttributes ?? {}) };
   // The spec: OTEL_SERVICE_NAME beats service.name inside OTEL_RESOURCE_ATTRIBUTES.
   const serviceName =
@@ -172,19 +200,6 @@ export function resolveOtlp(
 }
 
 type Pick = (names: readonly string[]) => { name: string; value: string } | undefined;
-
-function envProtocol(pick: Pick, issues: ConfigIssue[]): OtlpProtocol | undefined {
-  const found = pick(['OTEL_EXPORTER_OTLP_METRICS_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL']);
-  if (found === undefined) return undefined;
-  if ((OTLP_PROTOCOLS as readonly string[]).includes(found.value)) {
-    return found.value as OtlpProtocol;
-  }
-  issues.push({
-    path: found.name,
-    message: `unsupported protocol ${JSON.stringify(found.value)}: use grpc, http/protobuf or http/json`,
-  });
-  return undefined;
-}
 
 function resolveEndpoint(
   configured: string | undefined,
@@ -225,64 +240,4 @@ function resolveEndpoint(
     return fallback;
   }
   return url;
-}
-
-function envHeaders(pick: Pick, issues: ConfigIssue[]): Record<string, string> {
-  return (
-    envKeyValues(
-      pick(['OTEL_EXPORTER_OTLP_METRICS_HEADERS', 'OTEL_EXPORTER_OTLP_HEADERS']),
-      issues,
-    ) ?? {}
-  );
-}
-
-/** `k=v,k2=v2` with URL-encoded keys and values (W3C Baggage-like, as the OTel spec says). */
-function envKeyValues(
-  found: { name: string; value: string } | undefined,
-  issues: ConfigIssue[],
-): Record<string, string> | undefined {
-  if (found === undefined) return undefined;
-  const out: Record<string, string> = {};
-  for (const part of found.value.split(',')) {
-    if (part.trim() === '') continue;
-    const eq = part.indexOf('=');
-    try {
-      if (eq <= 0) throw new Error('no key');
-      const key = decodeURIComponent(part.slice(0, eq).trim());
-      if (key === '') throw new Error('no key');
-      out[key] = decodeURIComponent(part.slice(eq + 1).trim());
-    } catch {
-      // The value may be a secret: name the entry by its position, never echo it.
-      issues.push({ path: found.name, message: 'malformed entry: use key=value,key2=value2' });
-      return undefined;
-    }
-  }
-  return out;
-}
-
-function envMs(
-  found: { name: string; value: string } | undefined,
-  issues: ConfigIssue[],
-): number | undefined {
-  if (found === undefined) return undefined;
-  const ms = Number(found.value);
-  if (!/^\d+$/.test(found.value) || !Number.isSafeInteger(ms) || ms <= 0) {
-    issues.push({
-      path: found.name,
-      message: `invalid milliseconds ${JSON.stringify(found.value)}: use a positive integer`,
-    });
-    return undefined;
-  }
-  return ms;
-}
-
-function envCompression(pick: Pick, issues: ConfigIssue[]): 'gzip' | 'none' | undefined {
-  const found = pick(['OTEL_EXPORTER_OTLP_METRICS_COMPRESSION', 'OTEL_EXPORTER_OTLP_COMPRESSION']);
-  if (found === undefined) return undefined;
-  if (found.value === 'gzip' || found.value === 'none') return found.value;
-  issues.push({
-    path: found.name,
-    message: `unsupported compression ${JSON.stringify(found.value)}: use gzip or none`,
-  });
-  return undefined;
 }
