@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { gunzipSync } from 'node:zlib';
+import { rawExportService } from './otlp-receiver.js';
 
 /** A primitive attribute value as received. */
 export type ReceivedValue = string | number | boolean;
@@ -274,24 +275,11 @@ export async function startHttpLogsReceiver(
     server.listen(options.port ?? 0, '127.0.0.1', resolve);
   });
   const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/v1/logs`,
-    port,
-    requests: rec.requests,
-    get refused() {
-      return rec.refused;
-    },
-    records: () => rec.records(),
-    setMode: (mode) => {
-      rec.mode = mode;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const t of timers) clearTimeout(t);
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return handle(rec, `http://127.0.0.1:${port}/v1/logs`, port, async () => {
+    for (const t of timers) clearTimeout(t);
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
 }
 
 /** A gRPC receiver with the raw LogsService/Export method (decoded here). */
@@ -301,54 +289,40 @@ export async function startGrpcLogsReceiver(
   const rec = new Recorder();
   const timers = new Set<NodeJS.Timeout>();
   const server = new grpc.Server();
-  const identity = (b: Buffer): Buffer => b;
-  server.addService(
-    {
-      Export: {
-        path: '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
-        requestStream: false,
-        responseStream: false,
-        requestSerialize: identity,
-        requestDeserialize: identity,
-        responseSerialize: identity,
-        responseDeserialize: identity,
-      },
-    },
-    {
-      Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, done: grpc.sendUnaryData<Buffer>) => {
-        const mode = rec.mode;
-        if (mode.kind === 'fail') {
-          rec.refused += 1;
-          done({ code: grpc.status.UNAVAILABLE, details: 'unavailable' }, null);
-          return;
+  server.addService(rawExportService('/opentelemetry.proto.collector.logs.v1.LogsService/Export'), {
+    Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, done: grpc.sendUnaryData<Buffer>) => {
+      const mode = rec.mode;
+      if (mode.kind === 'fail') {
+        rec.refused += 1;
+        done({ code: grpc.status.UNAVAILABLE, details: 'unavailable' }, null);
+        return;
+      }
+      const take = (): void => {
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(call.metadata.getMap())) {
+          if (typeof v === 'string') headers[k] = v;
         }
-        const take = (): void => {
-          const headers: Record<string, string> = {};
-          for (const [k, v] of Object.entries(call.metadata.getMap())) {
-            if (typeof v === 'string') headers[k] = v;
-          }
-          rec.requests.push({
-            contentType: 'application/grpc',
-            contentEncoding: undefined,
-            headers,
-            raw: call.request,
-            resourceLogs: decodeLogsProtobuf(call.request),
-          });
-          done(null, Buffer.alloc(0));
-        };
-        if (mode.kind === 'slow') {
-          rec.refused += 1;
-          const timer = setTimeout(() => {
-            timers.delete(timer);
-            if (!call.cancelled) take();
-          }, mode.ms);
-          timers.add(timer);
-          return;
-        }
-        take();
-      },
+        rec.requests.push({
+          contentType: 'application/grpc',
+          contentEncoding: undefined,
+          headers,
+          raw: call.request,
+          resourceLogs: decodeLogsProtobuf(call.request),
+        });
+        done(null, Buffer.alloc(0));
+      };
+      if (mode.kind === 'slow') {
+        rec.refused += 1;
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          if (!call.cancelled) take();
+        }, mode.ms);
+        timers.add(timer);
+        return;
+      }
+      take();
     },
-  );
+  });
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(
       `127.0.0.1:${options.port ?? 0}`,
@@ -356,8 +330,22 @@ export async function startGrpcLogsReceiver(
       (err, p) => (err === null ? resolve(p) : reject(err)),
     );
   });
+  return handle(rec, `http://127.0.0.1:${port}`, port, () => {
+    for (const t of timers) clearTimeout(t);
+    server.forceShutdown();
+    return Promise.resolve();
+  });
+}
+
+/** The receiver's face over its recorder, whatever the transport. */
+function handle(
+  rec: Recorder,
+  url: string,
+  port: number,
+  close: () => Promise<void>,
+): OtlpLogsReceiver {
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     port,
     requests: rec.requests,
     get refused() {
@@ -367,11 +355,6 @@ export async function startGrpcLogsReceiver(
     setMode: (mode) => {
       rec.mode = mode;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const t of timers) clearTimeout(t);
-        server.forceShutdown();
-        resolve();
-      }),
+    close,
   };
 }

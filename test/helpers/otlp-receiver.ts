@@ -119,25 +119,33 @@ function attributesOf(raw: unknown): Record<string, string | number | boolean> {
   return out;
 }
 
+/**
+ * An OTLP service's unary Export method with identity (de)serializers: the handler gets the
+ * request's bytes and decodes them itself, with the official definitions.
+ */
+export function rawExportService(path: string): grpc.ServiceDefinition {
+  const identity = (b: Buffer): Buffer => b;
+  return {
+    Export: {
+      path,
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: identity,
+      requestDeserialize: identity,
+      responseSerialize: identity,
+      responseDeserialize: identity,
+    },
+  };
+}
+
 /** A gRPC receiver with the raw Export method (identity (de)serializers, decoded here). */
 export async function startGrpcReceiver(
   credentials: grpc.ServerCredentials = grpc.ServerCredentials.createInsecure(),
 ): Promise<OtlpReceiver> {
   const requests: ReceivedResourceMetrics[][] = [];
   const server = new grpc.Server();
-  const identity = (b: Buffer): Buffer => b;
   server.addService(
-    {
-      Export: {
-        path: '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export',
-        requestStream: false,
-        responseStream: false,
-        requestSerialize: identity,
-        requestDeserialize: identity,
-        responseSerialize: identity,
-        responseDeserialize: identity,
-      },
-    },
+    rawExportService('/opentelemetry.proto.collector.metrics.v1.MetricsService/Export'),
     {
       Export: (
         call: grpc.ServerUnaryCall<Buffer, Buffer>,
