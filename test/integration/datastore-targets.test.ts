@@ -25,18 +25,26 @@ async function batches(file: string): Promise<Batch[]> {
     .map((l) => JSON.parse(l) as Batch);
 }
 
+/** A scratch directory, a fresh datastore and the environment pointing at both. */
+async function storedSetup(
+  prefix: string,
+): Promise<{ dir: string; datastore: string; env: NodeJS.ProcessEnv }> {
+  const dir = await mkdtemp(path.join(tmpdir(), prefix));
+  dirs.push(dir);
+  const datastore = await freshDatabase(pgUrl);
+  const secretFile = path.join(dir, 'secret');
+  await writeFile(secretFile, 'a-server-secret-for-tests\n', { mode: 0o600 });
+  const env = cleanEnv({
+    PGQUERYLENS_DATASTORE_URL: datastore,
+    PGQUERYLENS_SECRET_FILE: secretFile,
+  });
+  return { dir, datastore, env };
+}
+
 describe('targets and probe settings stored in the datastore', () => {
   it('are picked up, changed and dropped while the collector runs', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'pgql-stored-'));
-    dirs.push(dir);
-    const datastore = await freshDatabase(pgUrl);
-    const secretFile = path.join(dir, 'secret');
-    await writeFile(secretFile, 'a-server-secret-for-tests\n', { mode: 0o600 });
+    const { dir, datastore, env } = await storedSetup('pgql-stored-');
     const server = new URL(pgUrl);
-    const env = cleanEnv({
-      PGQUERYLENS_DATASTORE_URL: datastore,
-      PGQUERYLENS_SECRET_FILE: secretFile,
-    });
     const added = startCli(
       [
         'connections',
@@ -146,16 +154,8 @@ describe('targets and probe settings stored in the datastore', () => {
   });
 
   it('are sharded over replicas like configured targets', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'pgql-stored-shard-'));
-    dirs.push(dir);
-    const datastore = await freshDatabase(pgUrl);
-    const secretFile = path.join(dir, 'secret');
-    await writeFile(secretFile, 'a-server-secret-for-tests\n', { mode: 0o600 });
+    const { dir, env } = await storedSetup('pgql-stored-shard-');
     const server = new URL(pgUrl);
-    const env = cleanEnv({
-      PGQUERYLENS_DATASTORE_URL: datastore,
-      PGQUERYLENS_SECRET_FILE: secretFile,
-    });
     const names = ['shard-a', 'shard-b', 'shard-c', 'shard-d', 'shard-e', 'shard-f'];
     for (const name of names) {
       const add = startCli(
