@@ -1,15 +1,14 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sleep } from '../../src/core/timeout.js';
-import { collect, startCli } from '../helpers/cli.js';
+import { cleanEnv, collect, startCli } from '../helpers/cli.js';
 
-function demoDirs(): Set<string> {
+function demoDirs(dir: string): string[] {
   // Data directories only; the shared copy of the binaries (pgquerylens-pg-bin-*) may stay.
-  return new Set(
-    readdirSync(tmpdir()).filter(
-      (d) => d.startsWith('pgquerylens-pg-') && !d.startsWith('pgquerylens-pg-bin-'),
-    ),
+  return readdirSync(dir).filter(
+    (d) => d.startsWith('pgquerylens-pg-') && !d.startsWith('pgquerylens-pg-bin-'),
   );
 }
 
@@ -57,16 +56,23 @@ describe('npm start with nothing configured (the embedded demo)', () => {
   });
 
   it('a Ctrl-C during start-up is a clean stop that leaves nothing behind', async () => {
-    const before = demoDirs();
-    const child = startCli([]);
-    const done = collect(child);
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    await waitFor(() => stderr, /starting an embedded PostgreSQL/);
-    child.kill('SIGINT');
-    const result = await done;
-    expect(result.code).toBe(0);
-    const left = [...demoDirs()].filter((d) => !before.has(d));
-    expect(left).toEqual([]);
+    // A temporary directory of its own: other suites running at the same time make and remove
+    // embedded servers in the shared one. World-searchable, as the shared one is, because as
+    // root the server runs as another user.
+    const tmp = mkdtempSync(path.join(tmpdir(), 'pgql-demo-tmp-'));
+    chmodSync(tmp, 0o755);
+    try {
+      const child = startCli([], cleanEnv({ TMPDIR: tmp }));
+      const done = collect(child);
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      await waitFor(() => stderr, /starting an embedded PostgreSQL/);
+      child.kill('SIGINT');
+      const result = await done;
+      expect(result.code).toBe(0);
+      expect(demoDirs(tmp)).toEqual([]);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });
