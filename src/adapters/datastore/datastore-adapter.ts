@@ -6,6 +6,8 @@ import type { Logger } from '../../core/logger.js';
 import type { UnifiedMetrics } from '../../core/model/unified-metrics.js';
 import type { ProbeSchema } from '../../core/probe-schema.js';
 import { redact } from '../../core/redact.js';
+import { counter, gauge } from '../../core/run-telemetry.js';
+import type { AdapterHealth, SelfMetricPoint } from '../../core/self-telemetry.js';
 import { sleep } from '../../core/timeout.js';
 import type { BatchBuffer } from './batch-buffer.js';
 import { DatastoreWriter } from './datastore-writer.js';
@@ -70,6 +72,8 @@ export class DatastoreAdapter implements ExportAdapter {
   #flushing = 0;
   #stopping = false;
   #failing = false;
+  /** Why the latest write failed, redacted; set while failing. */
+  #failure: string | undefined;
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
   readonly #idle = new Set<() => void>();
@@ -90,6 +94,52 @@ export class DatastoreAdapter implements ExportAdapter {
       bufferedRows: this.#opts.buffer.rows,
       droppedRows: this.#opts.buffer.droppedRows,
     };
+  }
+
+  /**
+   * Rows by fate, and the buffer. `export` only buffers, so the export lane counts a batch as
+   * exported when it is queued here; whether its rows reached the datastore shows here.
+   */
+  selfMetrics(): SelfMetricPoint[] {
+    const s = this.stats;
+    const rows = (outcome: string, n: number): SelfMetricPoint =>
+      counter('pgquerylens.datastore.rows', 'Probe rows by outcome', '{row}', n, {
+        adapter: this.name,
+        outcome,
+      });
+    return [
+      rows('written', s.rowsWritten),
+      rows('dropped', s.droppedRows),
+      rows('rejected', s.rejectedRows),
+      gauge(
+        'pgquerylens.datastore.rows.buffered',
+        'Rows waiting for the datastore (memory or spool)',
+        '{row}',
+        s.bufferedRows,
+        { adapter: this.name },
+      ),
+      counter(
+        'pgquerylens.datastore.write_failures',
+        'Writes the datastore refused or never answered; each is retried',
+        '{write}',
+        s.failedWrites,
+        { adapter: this.name },
+      ),
+    ];
+  }
+
+  /**
+   * Down while writes fail: `export` only buffers, so the export lane never sees the outage and
+   * readiness must hear it from here.
+   */
+  health(): AdapterHealth {
+    if (this.#failing) {
+      return {
+        reachable: false,
+        ...(this.#failure === undefined ? {} : { detail: this.#failure }),
+      };
+    }
+    return { reachable: this.#ready ? true : undefined };
   }
 
   /** Whether migrations and tables are in place (the datastore was reached at least once). */
@@ -199,6 +249,7 @@ export class DatastoreAdapter implements ExportAdapter {
         attempt = 0;
         if (this.#failing) {
           this.#failing = false;
+          this.#failure = undefined;
           this.#opts.logger.info('datastore reachable again', {
             bufferedRows: this.#opts.buffer.rows,
           });
@@ -206,6 +257,7 @@ export class DatastoreAdapter implements ExportAdapter {
       } catch (err) {
         attempt++;
         this.#counters.failedWrites++;
+        this.#failure = redact(errorMessage(err));
         if (!this.#failing) {
           this.#failing = true;
           // Logged on the change of state, not per attempt, so a long outage is one line.

@@ -45,6 +45,21 @@ export function createMetricExporter(settings: OtlpSettings): PushMetricExporter
   });
 }
 
+/** Told how one export ended and how many data points it carried. */
+export type ExportOutcomeListener = (
+  ok: boolean,
+  error: string | undefined,
+  points: number,
+) => void;
+
+function pointCount(metrics: ResourceMetrics): number {
+  let n = 0;
+  for (const scope of metrics.scopeMetrics) {
+    for (const metric of scope.metrics) n += metric.dataPoints.length;
+  }
+  return n;
+}
+
 /**
  * Wraps an exporter so a provider being retired can be silenced: its shutdown's final collect
  * would otherwise send the stale series once more, which is exactly what retiring it avoids.
@@ -57,7 +72,7 @@ export class MutableExporter implements PushMetricExporter {
 
   constructor(
     private readonly inner: PushMetricExporter,
-    private readonly onResult?: (ok: boolean, error: string | undefined) => void,
+    private readonly onResult?: ExportOutcomeListener,
   ) {}
 
   /** From now on, exports succeed without sending. */
@@ -73,7 +88,7 @@ export class MutableExporter implements PushMetricExporter {
     this.inner.export(metrics, (result) => {
       this.lastOk = result.code === ExportResultCode.SUCCESS;
       this.lastError = this.lastOk ? undefined : (result.error?.message ?? 'export failed');
-      this.onResult?.(this.lastOk, this.lastError);
+      this.onResult?.(this.lastOk, this.lastError, pointCount(metrics));
       done(result);
     });
   }

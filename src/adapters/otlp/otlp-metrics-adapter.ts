@@ -1,7 +1,8 @@
 import type { OtlpSettings } from '../../core/config/otlp-settings.js';
 import type { ExportAdapter } from '../../core/export-adapter.js';
 import type { UnifiedMetrics } from '../../core/model/unified-metrics.js';
-import type { AdapterHealth } from '../../core/self-telemetry.js';
+import type { AdapterHealth, SelfMetricPoint } from '../../core/self-telemetry.js';
+import { counter } from '../../core/run-telemetry.js';
 import type { Logger } from '../../core/logger.js';
 import { redact } from '../../core/redact.js';
 import { withTimeout } from '../../core/timeout.js';
@@ -47,6 +48,8 @@ export class OtlpMetricsAdapter implements ExportAdapter {
   readonly #targets = new Map<string, TargetState>();
   #closed = false;
   #outage = false;
+  /** Pushes and the data points they carried, by outcome, over the process's life. */
+  readonly #pushes = { ok: 0, failed: 0, okPoints: 0, failedPoints: 0 };
 
   constructor(options: OtlpMetricsAdapterOptions) {
     this.#options = options;
@@ -87,7 +90,14 @@ export class OtlpMetricsAdapter implements ExportAdapter {
   }
 
   /** Logs the start and the end of an outage, not every failed export. */
-  readonly #onResult = (ok: boolean, error: string | undefined): void => {
+  readonly #onResult = (ok: boolean, error: string | undefined, points: number): void => {
+    if (ok) {
+      this.#pushes.ok += 1;
+      this.#pushes.okPoints += points;
+    } else {
+      this.#pushes.failed += 1;
+      this.#pushes.failedPoints += points;
+    }
     const logger = this.#options.logger;
     if (!ok && !this.#outage) {
       this.#outage = true;
@@ -100,6 +110,35 @@ export class OtlpMetricsAdapter implements ExportAdapter {
       logger?.info('OTLP metric export recovered');
     }
   };
+
+  /**
+   * What reached the endpoint and what did not. `export` only records readings, so the export
+   * lane counts every batch as exported; an outage shows here. A failed push loses nothing
+   * for good (the next one carries the same cumulative series), which is why these are points
+   * sent, not points lost.
+   */
+  selfMetrics(): SelfMetricPoint[] {
+    const p = this.#pushes;
+    const pushes = (outcome: string, n: number): SelfMetricPoint =>
+      counter('pgquerylens.export.metric_pushes', 'OTLP metric pushes by outcome', '{push}', n, {
+        adapter: this.name,
+        outcome,
+      });
+    const points = (outcome: string, n: number): SelfMetricPoint =>
+      counter(
+        'pgquerylens.export.metric_points',
+        'Data points in OTLP metric pushes, by outcome',
+        '{point}',
+        n,
+        { adapter: this.name, outcome },
+      );
+    return [
+      pushes('exported', p.ok),
+      pushes('failed', p.failed),
+      points('exported', p.okPoints),
+      points('failed', p.failedPoints),
+    ];
+  }
 
   /** Unreachable as soon as any target's latest export failed (they share one endpoint). */
   health(): AdapterHealth {

@@ -6,7 +6,11 @@ import type { TargetIdentity } from '../../core/model/target-identity.js';
 import type { AdapterHealth } from '../../core/self-telemetry.js';
 import { METRIC_DESCRIPTORS } from '../../core/semantic-metrics/catalogue.js';
 import type { MetricDescriptor } from '../../core/semantic-metrics/metric-types.js';
-import { createMetricExporter, MutableExporter } from './otlp-exporter.js';
+import {
+  createMetricExporter,
+  MutableExporter,
+  type ExportOutcomeListener,
+} from './otlp-exporter.js';
 import { targetResourceAttributes } from './otlp-resource.js';
 import { seriesKey, type TargetSnapshot } from '../../core/semantic-metrics/target-snapshot.js';
 
@@ -40,7 +44,7 @@ export class TargetMeter {
     private readonly snapshot: TargetSnapshot,
     private readonly versionLabel: string,
     /** Told how every export ended (the adapter logs outages once). */
-    private readonly onResult?: (ok: boolean, error: string | undefined) => void,
+    private readonly onResult?: ExportOutcomeListener,
   ) {
     this.generation = this.build();
   }
