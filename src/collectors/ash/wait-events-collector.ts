@@ -3,6 +3,7 @@ import { CollectorUnavailableError } from '../../core/errors.js';
 import type { WaitEvent } from '../../core/model/wait-event.js';
 import { WAIT_EVENTS } from '../query-performance-names.js';
 import type { QueryPerformanceState } from '../query-performance-state.js';
+import { obfuscateSql } from '../query-text/obfuscate-sql.js';
 import { sessionsOf, waitEventsFromSessions } from './active-session-aggregate.js';
 import { AshConsumer } from './ash-consumer.js';
 import { LiveWaitEventDescriptions } from './live-wait-event-descriptions.js';
@@ -48,8 +49,16 @@ export function waitEventsCollector(state: QueryPerformanceState): Collector {
         );
         for (const event of sampled) {
           if (event.databaseName !== '' && !monitored.has(event.databaseName)) continue;
-          const text =
+          const stored =
             event.queryId === undefined ? undefined : state.texts.get(target, event.queryId);
+          // The cache holds pg_stat_statements' own text, whose utility statements and comments
+          // keep their constants: shown under the same policy as slow queries' texts.
+          const text =
+            stored === undefined || state.settings.queryText === 'none'
+              ? undefined
+              : state.settings.queryText === 'obfuscated'
+                ? obfuscateSql(stored)
+                : stored;
           const description = describe(event.waitEventType, event.waitEvent);
           events.push({
             ...event,

@@ -1,7 +1,9 @@
 import type { Collector } from '../../core/collector.js';
 import type { ProbeColumnSchema, ProbeSchema } from '../../core/probe-schema.js';
 import { extensionAtLeast, hasExtension, type ServerFacts } from '../../core/server-facts.js';
+import type { Row } from '../../core/target-connector.js';
 import { probeSample } from '../probe-sample.js';
+import { obfuscateSql } from '../query-text/obfuscate-sql.js';
 import type { ProbeColumnSpec, ProbeSpec } from './probe-spec.js';
 
 /** A collector built from a probe spec, with its definition kept for docs and registration. */
@@ -16,6 +18,7 @@ export function defineProbe(spec: ProbeSpec): ProbeCollector {
     throw new Error(`probe ${spec.name}: define exactly one of sql and read`);
   }
   const schema = schemaOf(spec);
+  const texts = spec.columns.filter((c) => c.statementText === true).map((c) => c.name);
   return {
     name: spec.name,
     scope: spec.scope,
@@ -39,9 +42,23 @@ export function defineProbe(spec: ProbeSpec): ProbeCollector {
                 databases: ctx.databases,
               }),
             );
-      return { probes: [probeSample(this, ctx, rows)] };
+      return {
+        probes: [probeSample(this, ctx, texts.length === 0 ? rows : obfuscated(rows, texts))],
+      };
     },
   };
+}
+
+/** The rows with the statement-text columns obfuscated (literals `?`, comments gone). */
+function obfuscated(rows: readonly Row[], columns: readonly string[]): Row[] {
+  return rows.map((row) => {
+    const out: Row = { ...row };
+    for (const name of columns) {
+      const value = out[name];
+      if (typeof value === 'string') out[name] = obfuscateSql(value);
+    }
+    return out;
+  });
 }
 
 /** Whether a column exists on this server. */

@@ -47,11 +47,13 @@ export function longRunningSessionsProbe(thresholdSeconds: number): ProbeCollect
         type: 'text',
         sql: `CASE WHEN ${idleInTx} THEN 'idle_in_transaction' WHEN ${longQuery} THEN 'long_query' ELSE 'long_transaction' END`,
       },
-      // Statement texts leave the server: cut, and withheld whole when they may hold a password.
+      // Statement texts leave the server: cut, withheld whole when they may hold a password, and
+      // obfuscated otherwise.
       {
         name: 'query',
         type: 'text',
         sql: "CASE WHEN a.query ~* '(password|passwd)' THEN '<redacted: may contain a password>' ELSE left(a.query, 2048) END",
+        statementText: true,
       },
       // How far this session holds back the xmin horizon (what VACUUM may remove).
       { name: 'xmin_age', type: 'int8', sql: 'age(a.backend_xmin)::int8' },

@@ -3,7 +3,8 @@ import { secondsSql } from './probe-sql.js';
 
 /**
  * One row per session. Statement texts are cut to 2 kB, and replaced whole when they may carry
- * a password (ALTER ROLE ... PASSWORD, dblink connection strings), since they leave the server.
+ * a password (ALTER ROLE ... PASSWORD, dblink connection strings), since they leave the server;
+ * what is left is obfuscated (literals `?`, comments dropped).
  */
 export const pgStatActivity = defineProbe({
   name: 'pg_stat_activity',
@@ -40,6 +41,7 @@ export const pgStatActivity = defineProbe({
       name: 'query',
       type: 'text',
       sql: "CASE WHEN query ~* '(password|passwd)' THEN '<redacted: may contain a password>' ELSE left(query, 2048) END",
+      statementText: true,
     },
     { name: 'backend_type', type: 'text' },
     { name: 'xact_age_seconds', type: 'float8', sql: secondsSql('clock_timestamp() - xact_start') },

@@ -11,6 +11,7 @@ import {
 import { defineProbe, type ProbeCollector } from './define-probe.js';
 import type { ProbeColumnSpec } from './probe-spec.js';
 import { QueryTextCache } from './query-text-cache.js';
+import { obfuscateSql } from '../query-text/obfuscate-sql.js';
 
 const EXTENSION = 'pg_stat_statements';
 
@@ -182,9 +183,12 @@ function counters(...names: string[]): ProbeColumnSpec[] {
   return names.map((name) => ({ name, type: 'int8', sql: `s.${name}` }));
 }
 
-/** The statement text as stored: capped, and withheld when it may hold a password. */
+/**
+ * The statement text as stored: withheld when it may hold a password, otherwise obfuscated
+ * (utility statements and comments keep their constants in pg_stat_statements), and capped.
+ */
 export function storedText(text: string): string {
-  return PASSWORD_PATTERN.test(text) ? REDACTED_TEXT : text.slice(0, TEXT_LIMIT);
+  return PASSWORD_PATTERN.test(text) ? REDACTED_TEXT : obfuscateSql(text).slice(0, TEXT_LIMIT);
 }
 
 /**
@@ -290,9 +294,9 @@ export async function fetchNewTexts(
     for (const { queryid, query, own } of found) {
       // NULL: the texts file could not be read; not cached, so asked again next run.
       if (query === null) continue;
-      const marked =
-        own && !query.startsWith(OWN_SQL_MARKER) ? `${OWN_SQL_MARKER} ${query}` : query;
-      texts.set(target, queryid, storedText(marked));
+      // Obfuscation drops comments, the marker among them: it goes back on afterwards.
+      const shown = storedText(query);
+      texts.set(target, queryid, own ? `${OWN_SQL_MARKER} ${shown}` : shown);
     }
   } catch (err) {
     ctx.logger.warn('pg_stat_statements texts not read; statistics kept without them', {

@@ -21,6 +21,11 @@ export interface ProbeColumnSpec {
   readonly until?: number;
   /** Extra condition on the server (an extension version, say). */
   readonly when?: (facts: ServerFacts) => boolean;
+  /**
+   * A statement text: its literals and comments are removed before it leaves the process, as
+   * for query-performance texts, since sessions put anything in them (a password included).
+   */
+  readonly statementText?: boolean;
 }
 
 /** What a probe needs from the server; checked before it runs, never by failing. */
