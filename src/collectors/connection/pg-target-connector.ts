@@ -88,12 +88,47 @@ export class PgTargetConnector implements TargetConnector {
   ): Promise<T> {
     return this.#permits.run(async () => {
       const pooled = await this.#pool.acquire(database ?? this.#target.database, signal);
+      // Gave up while the connection was being opened: nothing is running yet, nothing to cancel.
+      if (signal?.aborted === true) {
+        this.#pool.release(pooled);
+        signal.throwIfAborted();
+      }
+      // A caller that gives up (its deadline passed) must not leave its statement running on
+      // the server, holding a connection and a permit: the collector's next turn would run
+      // beside it. The connection is not reused, whatever the cancel hits.
+      const abandon = (): void => {
+        pooled.broken = true;
+        void this.#cancel(pooled);
+      };
+      signal?.addEventListener('abort', abandon, { once: true });
       try {
         return await fn(this.#session(pooled));
       } finally {
+        signal?.removeEventListener('abort', abandon);
         this.#pool.release(pooled);
       }
     });
+  }
+
+  /**
+   * Cancels the statement a connection is running, over a short-lived connection of its own
+   * (one above maxConnections, for a moment): the same role may cancel its own backends.
+   */
+  async #cancel(pooled: PooledClient): Promise<void> {
+    const pid = (pooled.client as unknown as { processID?: number }).processID;
+    if (pid === undefined) return;
+    const client = new pg.Client(pgClientConfig(this.#target, pooled.database));
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      await client.query(markOwnSql('SELECT pg_cancel_backend($1)'), [pid]);
+    } catch (err) {
+      this.#logger.debug('cancelling an abandoned statement failed', {
+        err: redact(errorMessage(err)),
+      });
+    } finally {
+      await endClient(client);
+    }
   }
 
   async openDedicated(database?: string): Promise<DedicatedSession> {
