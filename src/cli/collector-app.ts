@@ -6,11 +6,14 @@ import { errorMessage } from '../core/errors.js';
 import type { ExportAdapter } from '../core/export-adapter.js';
 import { ExportManager } from '../core/export-manager.js';
 import type { Logger } from '../core/logger.js';
-import { Scheduler } from '../core/scheduler.js';
+import { Scheduler, type GroupTurn } from '../core/scheduler.js';
 import type { TargetConnector } from '../core/target-connector.js';
 import type { TargetService } from '../core/target-service.js';
 import type { TargetIdentity } from '../core/model/target-identity.js';
 import type { UnifiedMetrics } from '../core/model/unified-metrics.js';
+
+/** How long before a group's next turn its finished collectors are handed over, ms. */
+const SPLIT_AHEAD_MS = 500;
 
 export interface CollectorAppDeps {
   readonly config: ResolvedConfig;
@@ -206,7 +209,7 @@ export class CollectorApp {
   start(): void {
     this.#scheduler = new Scheduler(
       [],
-      (target, collectors, signal) => this.#runGroup(target, collectors, signal),
+      (target, collectors, signal, turn) => this.#runGroup(target, collectors, signal, turn),
       { logger: this.#deps.logger },
     );
     this.#scheduler.start();
@@ -363,10 +366,24 @@ export class CollectorApp {
     return { scheduler: this.#scheduler?.stats, export: this.exportManager.stats() };
   }
 
-  async #runGroup(target: string, collectors: string[], signal: AbortSignal): Promise<void> {
+  async #runGroup(
+    target: string,
+    collectors: string[],
+    signal: AbortSignal,
+    turn: GroupTurn,
+  ): Promise<void> {
     const runner = this.#runners.get(target);
     if (runner === undefined) return;
-    const run = runner.run(collectors, signal);
+    // When a straggler is still running as the group's next turn nears, the others' batch goes
+    // out and they run again on time; the straggler's own batch follows when it ends. Split a
+    // little ahead, since the scheduler gathers turns due within a short window.
+    const run = runner.run(collectors, signal, {
+      afterMs: Math.max(0, turn.nextTurnInMs - SPLIT_AHEAD_MS),
+      early: (batch, done) => {
+        this.#publish(batch);
+        turn.release(done);
+      },
+    });
     const runs = this.#inFlight.get(target) ?? new Set<Promise<unknown>>();
     this.#inFlight.set(target, runs);
     runs.add(run);

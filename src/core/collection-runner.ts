@@ -35,8 +35,29 @@ export interface CollectionRunnerOptions {
   readonly connectDeadlineMs?: number;
 }
 
+/** How a run may hand over what is done before its slowest collector finishes. */
+export interface RunSplit {
+  /**
+   * From the run's start, ms: collectors still running by then are left to finish on their
+   * own, and what the others gathered goes out at once through `early`. The scheduler sets it
+   * to the earliest next turn of the group, so one hung collector does not hold the others.
+   */
+  readonly afterMs: number;
+  /** Receives the finished collectors' batch, and their names (they may now run again). */
+  readonly early: (batch: UnifiedMetrics, collectors: readonly string[]) => void;
+}
+
+/** What one collector gathered in this run, over all its databases. */
+interface CollectorOutcome {
+  readonly parts: ReturnType<typeof emptyParts>;
+  readonly statuses: CollectorRunStatus[];
+  /** (collector, database) runs not finished yet. */
+  pending: number;
+}
+
 /**
- * Turns "these collectors are due on this target" into one UnifiedMetrics batch. Never throws:
+ * Turns "these collectors are due on this target" into one UnifiedMetrics batch (two when a
+ * `RunSplit` lets the finished collectors go ahead of a straggler). Never throws:
  * an unreachable server or a failing collector becomes an error in the batch's metadata, so
  * adapters can report it and the next run retries.
  */
@@ -60,7 +81,11 @@ export class CollectionRunner {
     return [...this.#byName.keys()];
   }
 
-  async run(collectorNames: readonly string[], parent: AbortSignal): Promise<UnifiedMetrics> {
+  async run(
+    collectorNames: readonly string[],
+    parent: AbortSignal,
+    split?: RunSplit,
+  ): Promise<UnifiedMetrics> {
     const startedAt = new Date();
     // Every (collector, database) pair listens to the run's signal: one listener per pair is
     // expected, so the default limit of 10 (and its warning) does not apply.
@@ -70,7 +95,7 @@ export class CollectionRunner {
     if (parent.aborted) forward();
     else parent.addEventListener('abort', forward, { once: true });
     try {
-      return await this.#run(collectorNames, run.signal, startedAt);
+      return await this.#run(collectorNames, run.signal, startedAt, split);
     } finally {
       parent.removeEventListener('abort', forward);
     }
@@ -80,14 +105,19 @@ export class CollectionRunner {
     collectorNames: readonly string[],
     signal: AbortSignal,
     startedAt: Date,
+    split: RunSplit | undefined,
   ): Promise<UnifiedMetrics> {
     const collectors = collectorNames
       .map((n) => this.#byName.get(n))
       .filter((c): c is Collector => c !== undefined);
-    const parts = emptyParts();
-    const statuses: CollectorRunStatus[] = [];
+    const outcomes = new Map<string, CollectorOutcome>(
+      collectors.map((c) => [c.name, { parts: emptyParts(), statuses: [], pending: 0 }]),
+    );
     let facts: ServerFacts | undefined;
     let runError: string | undefined;
+    const sent = new Set<string>();
+    const batchOf = (names: readonly string[]): UnifiedMetrics =>
+      this.#batch(names, outcomes, facts, runError, startedAt);
 
     try {
       const connectDeadlineMs = this.#opts.connectDeadlineMs ?? 30_000;
@@ -103,19 +133,28 @@ export class CollectionRunner {
       // Listed even without database-scoped collectors: cluster-wide views are filtered by it.
       const databases = await this.#opts.connector.listDatabases(signal);
       const tasks: Promise<void>[] = [];
-      for (const collector of serverScoped) {
+      const start = (collector: Collector, database: string | undefined): void => {
+        const outcome = outcomes.get(collector.name) as CollectorOutcome;
+        outcome.pending += 1;
         tasks.push(
-          this.#runOne(collector, undefined, databases, startedAt, signal, parts, statuses),
+          this.#runOne(collector, database, databases, startedAt, signal, outcome).finally(() => {
+            outcome.pending -= 1;
+          }),
         );
-      }
+      };
+      for (const collector of serverScoped) start(collector, undefined);
       for (const database of databases) {
-        for (const collector of dbScoped) {
-          tasks.push(
-            this.#runOne(collector, database, databases, startedAt, signal, parts, statuses),
-          );
+        for (const collector of dbScoped) start(collector, database);
+      }
+      const all = Promise.all(tasks);
+      if (split !== undefined && (await this.#straggling(all, split.afterMs, startedAt))) {
+        const done = [...outcomes].filter(([, o]) => o.pending === 0).map(([name]) => name);
+        if (done.length > 0) {
+          for (const name of done) sent.add(name);
+          split.early(batchOf(done), done);
         }
       }
-      await Promise.all(tasks);
+      await all;
     } catch (err) {
       runError = redact(errorMessage(err));
       this.#opts.logger.warn('target unreachable, will retry next run', {
@@ -123,7 +162,7 @@ export class CollectionRunner {
         err: runError,
       });
       for (const collector of collectors) {
-        statuses.push({
+        (outcomes.get(collector.name) as CollectorOutcome).statuses.push({
           collector: collector.name,
           durationMs: 0,
           success: false,
@@ -131,8 +170,40 @@ export class CollectionRunner {
         });
       }
     }
+    return batchOf(collectors.map((c) => c.name).filter((n) => !sent.has(n)));
+  }
 
-    const finishedAt = new Date();
+  /** Whether `all` is still running `afterMs` after the start of the run. */
+  async #straggling(all: Promise<unknown>, afterMs: number, startedAt: Date): Promise<boolean> {
+    const left = afterMs - (Date.now() - startedAt.getTime());
+    if (!(left < Infinity)) return false;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), Math.max(0, left));
+    });
+    try {
+      return await Promise.race([all.then(() => false), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The batch of the named collectors' outcomes, finished now. */
+  #batch(
+    names: readonly string[],
+    outcomes: ReadonlyMap<string, CollectorOutcome>,
+    facts: ServerFacts | undefined,
+    runError: string | undefined,
+    startedAt: Date,
+  ): UnifiedMetrics {
+    const parts = emptyParts();
+    const statuses: CollectorRunStatus[] = [];
+    for (const name of names) {
+      const outcome = outcomes.get(name);
+      if (outcome === undefined) continue;
+      mergeInto(parts, outcome.parts);
+      statuses.push(...outcome.statuses);
+    }
     return {
       schemaVersion: UNIFIED_METRICS_SCHEMA_VERSION,
       target:
@@ -150,7 +221,7 @@ export class CollectionRunner {
       metadata: {
         collectorVersion: this.#opts.collectorVersion,
         startedAt: startedAt.toISOString(),
-        finishedAt: finishedAt.toISOString(),
+        finishedAt: new Date().toISOString(),
         collectors: statuses,
         ...(runError === undefined ? {} : { error: runError }),
       },
@@ -164,8 +235,7 @@ export class CollectionRunner {
     databases: readonly string[],
     startedAt: Date,
     signal: AbortSignal,
-    parts: ReturnType<typeof emptyParts>,
-    statuses: CollectorRunStatus[],
+    { parts, statuses }: CollectorOutcome,
   ): Promise<void> {
     const settings = this.#opts.settings(collector.name);
     const began = performance.now();

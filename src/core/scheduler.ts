@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { errorMessage } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
 import { settlesWithin } from './timeout.js';
@@ -9,8 +10,21 @@ export interface ScheduleEntry {
   readonly intervalMs: number;
 }
 
+/** What the scheduler tells a group's run besides what to run. */
+export interface GroupTurn {
+  /** Until the earliest next turn of any of the group's collectors, ms from the group's start. */
+  readonly nextTurnInMs: number;
+  /** The run is done with these collectors (their batch went out): they may run again. */
+  readonly release: (collectors: readonly string[]) => void;
+}
+
 /** Runs the collectors of one target that fell due together; the signal aborts on hard stop. */
-export type RunGroup = (target: string, collectors: string[], signal: AbortSignal) => Promise<void>;
+export type RunGroup = (
+  target: string,
+  collectors: string[],
+  signal: AbortSignal,
+  turn: GroupTurn,
+) => Promise<void>;
 
 export interface SchedulerOptions {
   /** Fraction of the interval used as a random start offset per target (0 disables). */
@@ -39,7 +53,8 @@ interface EntryState {
 /**
  * Per-(target, collector) timers with fixed-rate cadence and a random phase per target. A run
  * still in progress when its next turn comes is skipped and counted, never queued: queueing
- * behind a slow server only piles more load on it.
+ * behind a slow server only piles more load on it. A group's run may release the collectors it
+ * is done with before its slowest one finishes, so only the slow one misses its turns.
  */
 export class Scheduler {
   readonly stats: SchedulerStats = { runs: 0, skipped: 0, failed: 0 };
@@ -57,6 +72,9 @@ export class Scheduler {
 
   constructor(entries: readonly ScheduleEntry[], run: RunGroup, options: SchedulerOptions = {}) {
     this.#run = run;
+    // Every run in flight (one per target) listens to this signal: with more than 10 targets due
+    // together Node would warn of a leak that is not one.
+    setMaxListeners(0, this.#hardStop.signal);
     this.#logger = options.logger ?? silentLogger;
     this.#jitterRatio = options.jitterRatio ?? 0.1;
     this.#coalesceMs = options.coalesceMs ?? 250;
@@ -197,16 +215,26 @@ export class Scheduler {
     }
     this.stats.runs += 1;
     const collectors = due.map((s) => s.entry.collector);
+    // Released entries may be running again in a later group by the time this one ends: the
+    // end must not clear their flag.
+    const held = new Set(due);
+    const release = (states: Iterable<EntryState>): void => {
+      for (const state of states) {
+        if (held.delete(state)) state.running = false;
+      }
+    };
+    const turn: GroupTurn = {
+      nextTurnInMs: Math.min(...due.map((s) => s.nextDueAt)) - Date.now(),
+      release: (names) => release(due.filter((s) => names.includes(s.entry.collector))),
+    };
     const run = (async () => {
       try {
-        await this.#run(target, collectors, this.#hardStop.signal);
+        await this.#run(target, collectors, this.#hardStop.signal, turn);
       } catch (err) {
         this.stats.failed += 1;
         this.#logger.error('collection run failed', { target, err: errorMessage(err) });
       } finally {
-        for (const state of due) {
-          state.running = false;
-        }
+        release([...held]);
       }
     })();
     this.#inFlight.add(run);

@@ -31,6 +31,69 @@ describe('Scheduler', () => {
     expect(started).toBe(after);
   });
 
+  it('runs a released collector on its next turn while the rest of its group still runs', async () => {
+    const starts: string[][] = [];
+    let concurrentSlow = 0;
+    let maxConcurrentSlow = 0;
+    const scheduler = new Scheduler(
+      [
+        { target: 't', collector: 'fast', intervalMs: 60 },
+        { target: 't', collector: 'slow', intervalMs: 60 },
+      ],
+      async (_target, collectors, _signal, turn) => {
+        starts.push([...collectors].sort());
+        if (!collectors.includes('slow')) return;
+        concurrentSlow += 1;
+        maxConcurrentSlow = Math.max(maxConcurrentSlow, concurrentSlow);
+        // The runner hands the finished collector over before the next turn, then the
+        // straggler takes four turns.
+        expect(turn.nextTurnInMs).toBeGreaterThan(0);
+        expect(turn.nextTurnInMs).toBeLessThanOrEqual(60);
+        turn.release(['fast']);
+        await sleep(250);
+        concurrentSlow -= 1;
+      },
+      { jitterRatio: 0, coalesceMs: 5 },
+    );
+    scheduler.start();
+    await sleep(420);
+    await scheduler.stop(1_000);
+    // fast ran at (nearly) every turn, slow never twice at once and was skipped meanwhile.
+    expect(starts.filter((g) => g.includes('fast')).length).toBeGreaterThanOrEqual(5);
+    expect(maxConcurrentSlow).toBe(1);
+    expect(starts.filter((g) => g.includes('slow')).length).toBeLessThanOrEqual(2);
+    expect(scheduler.stats.skipped).toBeGreaterThanOrEqual(3);
+  });
+
+  it('a group ending does not free a released collector that is running again', async () => {
+    let fastRunning = 0;
+    let maxFast = 0;
+    const scheduler = new Scheduler(
+      [
+        { target: 't', collector: 'fast', intervalMs: 50 },
+        { target: 't', collector: 'slow', intervalMs: 10_000 },
+      ],
+      async (_target, collectors, _signal, turn) => {
+        if (collectors.includes('slow')) {
+          turn.release(['fast']);
+          await sleep(120);
+          return;
+        }
+        // fast alone: longer than a turn, so it must be skipped, never doubled, even when the
+        // slow group that once held it ends meanwhile.
+        fastRunning += 1;
+        maxFast = Math.max(maxFast, fastRunning);
+        await sleep(130);
+        fastRunning -= 1;
+      },
+      { jitterRatio: 0, coalesceMs: 5 },
+    );
+    scheduler.start();
+    await sleep(500);
+    await scheduler.stop(1_000);
+    expect(maxFast).toBe(1);
+  });
+
   it('runs collectors of one target that fall due together as one group', async () => {
     const groups: string[][] = [];
     const scheduler = new Scheduler(
