@@ -13,38 +13,29 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { parse as parseYaml } from 'yaml';
+import {
+  cli,
+  createTables,
+  fmt,
+  machineLine,
+  mb,
+  median,
+  positiveInt,
+  quick,
+  round,
+  startEmbedded,
+  tableWorkload,
+  writeResult,
+} from './lib.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const cli = path.join(root, 'dist', 'cli', 'main.js');
-const dist = (p) => import(path.join(root, 'dist', p));
-const { EmbeddedServer } = await dist('cli/embedded/embedded-server.js');
-const { silentLogger } = await dist('core/logger.js');
-
-const RUNS = positiveInt('BENCH_RUNS', 5);
+const RUNS = positiveInt('BENCH_RUNS', 5, 1);
 const DATABASES = positiveInt('BENCH_DATABASES', 3);
-const TABLES = positiveInt('BENCH_TABLES', 100);
-const ROWS = positiveInt('BENCH_ROWS', 500);
+const TABLES = positiveInt('BENCH_TABLES', 100, 30);
+const ROWS = positiveInt('BENCH_ROWS', 500, 100);
 const TIME_BIN = '/usr/bin/time';
 
-function positiveInt(name, fallback) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer`);
-  return n;
-}
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-};
-const round = (n, d = 0) => Math.round(n * 10 ** d) / 10 ** d;
-const mb = (kb) => round(kb / 1024, 1);
-const fmt = (n) => n.toLocaleString('en-US');
 const signed = (n) => `${n >= 0 ? '+' : '−'}${fmt(Math.abs(n))}`;
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'pgql-bench-nri-'));
@@ -139,7 +130,7 @@ function countOutput(stdout) {
 }
 
 // ---------------------------------------------------------------------------------------------
-const server = await EmbeddedServer.start({ logger: silentLogger });
+const server = await startEmbedded();
 const clients = [];
 try {
   const admin = new pg.Client({ connectionString: server.url() });
@@ -165,20 +156,7 @@ try {
     clients.push(c);
     dbClients.push(c);
     await c.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
-    for (const [t, table] of tablesOf[i].entries()) {
-      await c.query(`CREATE TABLE ${table} (
-        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-        account int NOT NULL, label text NOT NULL, amount numeric(12,2) NOT NULL,
-        created timestamptz NOT NULL DEFAULT now())`);
-      await c.query(`CREATE INDEX ${table}_account ON ${table} (account)`);
-      if (t % 2 === 0) await c.query(`CREATE INDEX ${table}_created ON ${table} (created)`);
-      await c.query(
-        `INSERT INTO ${table} (account, label, amount, created)
-         SELECT g % 50, 'item ' || g, (g * 7 % 1000) / 10.0, now() - g * interval '1 minute'
-           FROM generate_series(1, ${ROWS}) g`,
-      );
-    }
-    await c.query('ANALYZE');
+    await createTables(c, tablesOf[i], ROWS);
   }
 
   // A light workload per table (point reads, an index range, a scan, an update), plus a
@@ -190,18 +168,7 @@ try {
     tick += 1;
     await Promise.all(
       dbClients.map(async (c, i) => {
-        for (const table of tablesOf[i]) {
-          for (let k = 0; k < 3; k++) {
-            await c.query(`SELECT * FROM ${table} WHERE id = $1`, [((tick * 3 + k) % ROWS) + 1]);
-          }
-          await c.query(`SELECT count(*), sum(amount) FROM ${table} WHERE account = $1`, [
-            tick % 50,
-          ]);
-          await c.query(`SELECT count(*) FROM ${table} WHERE label LIKE $1`, [`%${tick % 10}%`]);
-          await c.query(`UPDATE ${table} SET amount = amount + 1 WHERE id = $1`, [
-            (tick % ROWS) + 1,
-          ]);
-        }
+        await tableWorkload(c, tablesOf[i], ROWS, tick);
         await c.query(
           `SELECT a.account, count(*) FROM ${tablesOf[i][0]} a JOIN ${tablesOf[i][1] ?? tablesOf[i][0]} b
              ON a.account = b.account, pg_sleep(0.002) GROUP BY a.account`,
@@ -351,7 +318,7 @@ try {
     `(${signed(round(median(a.wall) - median(b.wall)))} ms), ` +
     `${ratio(median(a.rss), median(b.rss))}× peak RSS (${signed(mb(median(a.rss) - median(b.rss)))} MB)`;
   const out = [
-    `# One \`--mode=nri\` run: ${DATABASES} databases, ${TABLES} tables (${ROWS} rows each), ${RUNS} runs, medians`,
+    `# One \`--mode=nri\` run: ${DATABASES} databases, ${TABLES} tables (${ROWS} rows each), ${RUNS} runs, medians${quick ? ' (BENCH_QUICK: a smoke run, not a result)' : ''}`,
     '',
     line(header),
     `| ${widths.map((w, i) => (i === 0 ? '-'.repeat(w) : `${'-'.repeat(w - 1)}:`)).join(' | ')} |`,
@@ -384,10 +351,9 @@ try {
     "none in the others'. A light workload (6 statements per table) runs before each collecting process,",
     'not timed; one unmeasured warm-up run per method first (it saves the state the next run reads).',
     '',
-    `Node ${process.version}, PostgreSQL ${pgVersion} (embedded, 127.0.0.1 TCP), ${os.cpus().length}× ` +
-      `${os.cpus()[0]?.model ?? 'unknown CPU'}, peak RSS by ${rssMethod === 'time' ? `${TIME_BIN} -f %M` : 'process.resourceUsage().maxRSS (preload)'}.`,
+    `PostgreSQL ${pgVersion} (embedded, 127.0.0.1 TCP); ${machineLine()}; peak RSS by ${rssMethod === 'time' ? `${TIME_BIN} -f %M` : 'process.resourceUsage().maxRSS (preload)'}.`,
   ];
-  console.log(out.join('\n'));
+  writeResult('nri-oneshot', out.join('\n'));
 } finally {
   await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
   await server.stop();
