@@ -80,7 +80,9 @@ export class CollectorApp {
     this.#registered = deps.registry.list();
     this.exportManager = new ExportManager(deps.adapters, {
       exportTimeoutMs: config.export.timeoutMs,
-      queueSize: config.export.queueSize,
+      // Every target's batch can land in one moment (a fleet on one interval): the default bound
+      // grows with the fleet, so a healthy adapter that is a moment behind loses nothing.
+      queueSize: config.export.queueSize ?? (() => Math.max(100, 2 * this.#targets.size)),
       maxRetries: config.export.maxRetries,
       backoff: { initialMs: config.export.retryInitialMs, maxMs: config.export.retryMaxMs },
       logger: deps.logger,

@@ -8,8 +8,11 @@ import { settlesWithin, sleep, withTimeout } from './timeout.js';
 export interface ExportManagerOptions {
   /** Deadline of one `export` call, ms. */
   readonly exportTimeoutMs: number;
-  /** Batches held per adapter; the oldest is dropped (and counted) when full. */
-  readonly queueSize: number;
+  /**
+   * Batches held per adapter; the oldest is dropped (and counted) when full. A function is read
+   * at every push, so the bound can follow the number of targets.
+   */
+  readonly queueSize: number | (() => number);
   /** Retries of one batch before it is dropped. */
   readonly maxRetries: number;
   readonly backoff: BackoffPolicy;
@@ -93,7 +96,11 @@ class AdapterLane {
       this.#drop(1, 'batch published after shutdown, dropped', batch);
       return;
     }
-    if (this.#waiting.length >= this.options.queueSize) {
+    const bound =
+      typeof this.options.queueSize === 'number'
+        ? this.options.queueSize
+        : this.options.queueSize();
+    if (this.#waiting.length >= bound) {
       const oldest = this.#waiting.shift();
       this.#drop(1, 'export queue full, dropped the oldest waiting batch', oldest);
     }

@@ -10,6 +10,9 @@ export interface ScheduleEntry {
   readonly intervalMs: number;
 }
 
+/** From this many targets on, new targets' phases spread over their whole interval. */
+const FULL_SPREAD_TARGETS = 100;
+
 /** What the scheduler tells a group's run besides what to run. */
 export interface GroupTurn {
   /** Until the earliest next turn of any of the group's collectors, ms from the group's start. */
@@ -27,7 +30,10 @@ export type RunGroup = (
 ) => Promise<void>;
 
 export interface SchedulerOptions {
-  /** Fraction of the interval used as a random start offset per target (0 disables). */
+  /**
+   * Fraction of the interval used as a random start offset per target (0 disables); widened
+   * with the number of targets, up to the whole interval at 100.
+   */
   readonly jitterRatio?: number;
   /** Entries due within this window of each other run as one group (one batch). */
   readonly coalesceMs?: number;
@@ -48,6 +54,8 @@ interface EntryState {
   entry: ScheduleEntry;
   nextDueAt: number;
   running: boolean;
+  /** Turns skipped since the run in flight started; logged when the streak starts and ends. */
+  skippedInRow: number;
 }
 
 /**
@@ -82,7 +90,7 @@ export class Scheduler {
     for (const entry of entries) {
       checkInterval(entry);
       const list = this.#byTarget.get(entry.target) ?? [];
-      list.push({ entry, nextDueAt: 0, running: false });
+      list.push({ entry, nextDueAt: 0, running: false, skippedInRow: 0 });
       this.#byTarget.set(entry.target, list);
     }
   }
@@ -102,12 +110,13 @@ export class Scheduler {
     );
     const now = Date.now();
     const phase = Math.floor(
-      this.#random() * this.#jitterRatio * Math.min(...entries.map((e) => e.intervalMs)),
+      this.#random() * this.#spread() * Math.min(...entries.map((e) => e.intervalMs)),
     );
     const states = entries.map((entry): EntryState => {
       checkInterval(entry);
       const old = previous.get(entry.collector);
-      if (old === undefined) return { entry, nextDueAt: now + phase, running: false };
+      if (old === undefined)
+        return { entry, nextDueAt: now + phase, running: false, skippedInRow: 0 };
       // The same state object, so a run in flight clears `running` on what is scheduled.
       if (old.entry.intervalMs !== entry.intervalMs) old.nextDueAt = now + phase;
       old.entry = entry;
@@ -118,6 +127,16 @@ export class Scheduler {
       clearTimeout(this.#timers.get(target));
       this.#arm(target);
     }
+  }
+
+  /**
+   * Fraction of the interval a new target's phase is drawn from: the jitter ratio, widened with
+   * the fleet up to the whole interval, so a few hundred targets do not all run (and export)
+   * in the same second.
+   */
+  #spread(): number {
+    if (this.#jitterRatio === 0) return 0;
+    return Math.min(1, Math.max(this.#jitterRatio, this.#byTarget.size / FULL_SPREAD_TARGETS));
   }
 
   /** Stops scheduling a target; a run of it in flight finishes. */
@@ -132,7 +151,7 @@ export class Scheduler {
     this.#started = true;
     for (const [target, states] of this.#byTarget) {
       const shortest = Math.min(...states.map((s) => s.entry.intervalMs));
-      const phase = Math.floor(this.#random() * this.#jitterRatio * shortest);
+      const phase = Math.floor(this.#random() * this.#spread() * shortest);
       for (const state of states) {
         state.nextDueAt = now + phase;
       }
@@ -183,6 +202,7 @@ export class Scheduler {
     const states = this.#byTarget.get(target) ?? [];
     const now = Date.now();
     const due: EntryState[] = [];
+    const newlySkipped: string[] = [];
     for (const state of states) {
       if (state.nextDueAt > now + this.#coalesceMs) {
         continue;
@@ -194,14 +214,19 @@ export class Scheduler {
       }
       if (state.running) {
         this.stats.skipped += 1;
-        this.#logger.warn('previous run still in progress, skipped this one', {
-          target,
-          collector: state.entry.collector,
-          intervalMs: state.entry.intervalMs,
-        });
+        state.skippedInRow += 1;
+        if (state.skippedInRow === 1) newlySkipped.push(state.entry.collector);
         continue;
       }
       due.push(state);
+    }
+    // One line per target when runs start to overrun, not one per skipped turn: an overloaded
+    // fleet would otherwise log thousands. The counter (scheduler.runs{skipped}) has them all.
+    if (newlySkipped.length > 0) {
+      this.#logger.warn('previous run still in progress, skipped this one', {
+        target,
+        collectors: newlySkipped,
+      });
     }
     if (due.length > 0) {
       this.#startGroup(target, due);
@@ -220,7 +245,16 @@ export class Scheduler {
     const held = new Set(due);
     const release = (states: Iterable<EntryState>): void => {
       for (const state of states) {
-        if (held.delete(state)) state.running = false;
+        if (!held.delete(state)) continue;
+        state.running = false;
+        if (state.skippedInRow > 0) {
+          this.#logger.info('overrunning run ended', {
+            target,
+            collector: state.entry.collector,
+            skippedTurns: state.skippedInRow,
+          });
+          state.skippedInRow = 0;
+        }
       }
     };
     const turn: GroupTurn = {

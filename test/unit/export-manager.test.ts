@@ -121,6 +121,29 @@ describe('ExportManager', () => {
     await manager.shutdown(100);
   });
 
+  it('reads a queue bound given as a function at every push, so it can follow the fleet', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const slow = new ScriptedAdapter('slow', (call) => (call === 1 ? gate : ok()));
+    let bound = 2;
+    const manager = managerFor([slow], {
+      exportTimeoutMs: 5_000,
+      queueSize: () => bound,
+      maxRetries: 0,
+    });
+    manager.publish(fakeBatch(1));
+    await sleep(5);
+    for (let seq = 2; seq <= 4; seq += 1) manager.publish(fakeBatch(seq));
+    // Bound 2: batch 2 made way for 4. Then the fleet grows: nothing more is dropped.
+    bound = 5;
+    for (let seq = 5; seq <= 7; seq += 1) manager.publish(fakeBatch(seq));
+    release();
+    await manager.drain(1_000);
+    expect(slow.received).toEqual([1, 3, 4, 5, 6, 7]);
+    expect(manager.stats().slow).toMatchObject({ dropped: 1 });
+    await manager.shutdown(100);
+  });
+
   it('aborts the signal of an export that outlives its timeout', async () => {
     let abortedWith: unknown;
     const hanging = new ScriptedAdapter('hanging', (_call, signal) => {

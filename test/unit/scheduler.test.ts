@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { LogFields, Logger } from '../../src/core/logger.js';
 import { Scheduler } from '../../src/core/scheduler.js';
 import { sleep } from '../../src/core/timeout.js';
 
@@ -94,6 +95,40 @@ describe('Scheduler', () => {
     expect(maxFast).toBe(1);
   });
 
+  it('logs an overrun once when it starts and once when it ends, not per skipped turn', async () => {
+    const lines: { level: string; msg: string; fields: LogFields | undefined }[] = [];
+    const logger: Logger = {
+      debug: () => undefined,
+      info: (msg, fields) => lines.push({ level: 'info', msg, fields }),
+      warn: (msg, fields) => lines.push({ level: 'warn', msg, fields }),
+      error: (msg, fields) => lines.push({ level: 'error', msg, fields }),
+      child: () => logger,
+    };
+    let runs = 0;
+    const scheduler = new Scheduler(
+      [
+        { target: 't', collector: 'a', intervalMs: 40 },
+        { target: 't', collector: 'b', intervalMs: 40 },
+      ],
+      async () => {
+        runs += 1;
+        // The first run overruns about four turns; the rest are quick.
+        if (runs === 1) await sleep(170);
+      },
+      { jitterRatio: 0, coalesceMs: 5, logger },
+    );
+    scheduler.start();
+    await sleep(400);
+    await scheduler.stop(1_000);
+    expect(scheduler.stats.skipped).toBeGreaterThanOrEqual(6);
+    const warns = lines.filter((l) => l.level === 'warn');
+    expect(warns).toHaveLength(1);
+    expect(warns[0]?.fields).toMatchObject({ target: 't', collectors: ['a', 'b'] });
+    const ended = lines.filter((l) => l.msg === 'overrunning run ended');
+    expect(ended.map((l) => l.fields?.collector).sort()).toEqual(['a', 'b']);
+    expect(Number(ended[0]?.fields?.skippedTurns)).toBeGreaterThanOrEqual(3);
+  });
+
   it('runs collectors of one target that fall due together as one group', async () => {
     const groups: string[][] = [];
     const scheduler = new Scheduler(
@@ -140,6 +175,30 @@ describe('Scheduler', () => {
     expect(firstAt.get('early')).toBeLessThan(60);
     // 0.9 × 0.2 × 1000 ms = 180 ms
     expect(firstAt.get('late')).toBeGreaterThanOrEqual(170);
+  });
+
+  it('spreads a large fleet over the whole interval', async () => {
+    const entries = Array.from({ length: 150 }, (_, i) => ({
+      target: `t${i}`,
+      collector: 'c',
+      intervalMs: 1_000,
+    }));
+    const firstAt: number[] = [];
+    const t0 = Date.now();
+    const scheduler = new Scheduler(
+      entries,
+      () => {
+        firstAt.push(Date.now() - t0);
+        return Promise.resolve();
+      },
+      { jitterRatio: 0.1, random: () => 0.8 },
+    );
+    scheduler.start(t0);
+    await sleep(1_000);
+    await scheduler.stop(100);
+    // 0.8 of the whole interval (800 ms), not of its first tenth (80 ms).
+    expect(firstAt.length).toBeGreaterThanOrEqual(150);
+    expect(Math.min(...firstAt)).toBeGreaterThanOrEqual(750);
   });
 
   it('waits for runs in flight on stop, and aborts them at the deadline', async () => {

@@ -338,14 +338,14 @@ export const configSchema = z.strictObject({
   export: z
     .strictObject({
       timeout: positiveDuration.default(10_000),
-      queueSize: intIn(1, 100_000).default(100),
+      // Default: 100, or twice the targets (a fleet finishes its runs together).
+      queueSize: intIn(1, 100_000).optional(),
       maxRetries: intIn(0, 1000).default(5),
       retryInitial: positiveDuration.default(500),
       retryMax: positiveDuration.default(30_000),
     })
     .default({
       timeout: 10_000,
-      queueSize: 100,
       maxRetries: 5,
       retryInitial: 500,
       retryMax: 30_000,

@@ -105,7 +105,8 @@ export interface ResolvedConfig {
   };
   readonly export: {
     readonly timeoutMs: number;
-    readonly queueSize: number;
+    /** Batches held per adapter; undefined: 100, or twice the number of targets when more. */
+    readonly queueSize?: number;
     readonly maxRetries: number;
     readonly retryInitialMs: number;
     readonly retryMaxMs: number;
