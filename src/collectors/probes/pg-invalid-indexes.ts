@@ -28,7 +28,13 @@ export const pgInvalidIndexes = defineProbe({
       type: 'int8',
       sql: sizeUnlessBusySql('pg_relation_size', 'i.indexrelid'),
     },
-    { name: 'definition', type: 'text', sql: 'pg_get_indexdef(i.indexrelid)' },
+    // pg_get_indexdef locks the index's table: NULL rather than wait behind a lock on it.
+    {
+      name: 'definition',
+      type: 'text',
+      sql: `CASE WHEN i.indrelid = ANY (busy.oids) OR i.indexrelid = ANY (busy.oids)
+                 THEN NULL ELSE pg_get_indexdef(i.indexrelid) END`,
+    },
   ],
   sql: (select) =>
     `WITH ${BUSY_RELATIONS_CTE}

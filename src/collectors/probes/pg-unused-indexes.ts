@@ -1,6 +1,13 @@
 import { defineProbe } from './define-probe.js';
 import { BUSY_RELATIONS_CTE, sizeUnlessBusySql } from './maintenance-sql.js';
 
+/**
+ * pg_get_indexdef locks the index's table (unlike pg_relation_size on the index): behind an
+ * ACCESS EXCLUSIVE lock on the table it would wait until lock_timeout and fail the whole probe.
+ */
+const DEFINITION_UNLESS_BUSY = `CASE WHEN u.relid = ANY (busy.oids) OR u.indexrelid = ANY (busy.oids)
+                                     THEN NULL ELSE pg_get_indexdef(u.indexrelid) END`;
+
 /** Largest first: the rows worth acting on, and a bound on what a huge schema stores. */
 const MAX_INDEXES = 500;
 
@@ -32,12 +39,13 @@ export const pgUnusedIndexes = defineProbe({
       sql: `(SELECT coalesce(d.stats_reset, pg_postmaster_start_time())
                FROM pg_stat_database d WHERE d.datname = current_database())`,
     },
-    { name: 'definition', type: 'text', sql: 'pg_get_indexdef(s.indexrelid)' },
+    { name: 'definition', type: 'text', sql: 's.definition' },
   ],
   sql: (select) =>
     `WITH ${BUSY_RELATIONS_CTE}
      SELECT ${select}
-       FROM (SELECT u.*, ${sizeUnlessBusySql('pg_relation_size', 'u.indexrelid')} AS index_size_bytes
+       FROM (SELECT u.*, ${sizeUnlessBusySql('pg_relation_size', 'u.indexrelid')} AS index_size_bytes,
+                    ${DEFINITION_UNLESS_BUSY} AS definition
                FROM pg_stat_all_indexes u
                JOIN pg_index i ON i.indexrelid = u.indexrelid
               CROSS JOIN busy

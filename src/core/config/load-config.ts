@@ -16,7 +16,8 @@ import { resolveTelemetry } from './telemetry-settings.js';
 import { resolveSharding } from './sharding-settings.js';
 import { resolveQueryPerformance } from './query-performance-settings.js';
 import { pgEnvTarget, resolveTargets } from './resolve-targets.js';
-import { zodIssuesToConfigIssues } from './zod-issues.js';
+import { formatPath, zodIssuesToConfigIssues } from './zod-issues.js';
+import { yamlErrorText } from './yaml-error-text.js';
 
 export interface LoadConfigInput {
   /** Defaults chosen by the caller, below everything the user wrote. */
@@ -78,7 +79,7 @@ export function loadConfig(input: LoadConfigInput): ResolvedConfig {
     for (const name of Object.keys(collectors)) {
       if (!input.knownCollectors.includes(name)) {
         issues.push({
-          path: `collectors.${name}`,
+          path: formatPath(['collectors', name]),
           message: unknownCollectorMessage(name, input.knownCollectors),
         });
       }
@@ -149,7 +150,7 @@ export function loadConfig(input: LoadConfigInput): ResolvedConfig {
     ...(config.output === undefined ? {} : { output: config.output }),
     export: {
       timeoutMs: config.export.timeout,
-      queueSize: config.export.queueSize,
+      ...(config.export.queueSize === undefined ? {} : { queueSize: config.export.queueSize }),
       maxRetries: config.export.maxRetries,
       retryInitialMs: config.export.retryInitial,
       retryMaxMs: config.export.retryMax,
@@ -168,17 +169,26 @@ function readYaml(path: string, readFile: (p: string) => string, issues: ConfigI
     issues.push({ path: '', message: `cannot read config file ${path}: ${fsReason(err)}` });
     return {};
   }
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true, logLevel: 'error' });
   if (doc.errors.length > 0) {
     for (const err of doc.errors) {
       const pos = err.linePos?.[0];
       const where = pos === undefined ? '' : ` at line ${pos.line}, column ${pos.col}`;
-      const first = (err.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
-      issues.push({ path: '', message: `${path}${where}: ${first}` });
+      issues.push({ path: '', message: `${path}${where}: ${yamlErrorText(err.message)}` });
     }
     return {};
   }
-  const value: unknown = doc.toJS();
+  let value: unknown;
+  try {
+    value = doc.toJS();
+  } catch (err) {
+    // yaml refuses alias expansions that would blow up (a "billion laughs" file).
+    issues.push({
+      path: '',
+      message: `${path}: ${err instanceof Error ? err.message : String(err)}`,
+    });
+    return {};
+  }
   if (value === null || value === undefined) {
     return {};
   }

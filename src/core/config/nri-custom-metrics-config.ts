@@ -2,6 +2,7 @@ import { parseDocument } from 'yaml';
 import { customQuerySchema } from './config-schema.js';
 import { fsReason, type ReadTextFile } from './env-overrides.js';
 import type { NriEnvValues } from './nri-env-values.js';
+import { yamlErrorText } from './yaml-error-text.js';
 import { zodIssuesToConfigIssues } from './zod-issues.js';
 
 const VARIABLE = 'CUSTOM_METRICS_CONFIG';
@@ -35,18 +36,20 @@ export function readCustomMetricsConfig(
   } catch (err) {
     return fail(`cannot read the custom queries file: ${fsReason(err)}`);
   }
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true, logLevel: 'error' });
   const yamlError = doc.errors[0];
   if (yamlError !== undefined) {
     const pos = yamlError.linePos?.[0];
     const where = pos === undefined ? '' : `line ${pos.line}, column ${pos.col}: `;
-    const first = (yamlError.message.split('\n')[0] ?? '').replace(
-      / at line \d+, column \d+:?$/,
-      '',
-    );
-    return fail(`${where}${first}`);
+    return fail(`${where}${yamlErrorText(yamlError.message)}`);
   }
-  const root: unknown = doc.toJS();
+  let root: unknown;
+  try {
+    root = doc.toJS();
+  } catch (err) {
+    // yaml refuses alias expansions that would blow up (a "billion laughs" file).
+    return fail(err instanceof Error ? err.message : String(err));
+  }
   if (!isMapping(root) || !Array.isArray(root.queries)) {
     return fail('expected a top-level `queries:` list');
   }

@@ -196,13 +196,26 @@ function parseUrl(raw: string, path: string, issues: ConfigIssue[]): UrlParts {
   }
   const q = url.searchParams;
   const out: UrlParts = {};
-  const host = q.get('host') ?? decodeURIComponent(url.hostname).replace(/^\[(.*)\]$/, '$1');
+  let hostname: string;
+  let username: string;
+  let password: string;
+  let database: string;
+  try {
+    hostname = decodeURIComponent(url.hostname);
+    username = decodeURIComponent(url.username);
+    password = decodeURIComponent(url.password);
+    database = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  } catch {
+    // A stray `%` (say, in a password not percent-encoded): never echo the value.
+    issues.push({ path, message: 'malformed percent-encoding in the URL (write % as %25)' });
+    return {};
+  }
+  const host = q.get('host') ?? hostname.replace(/^\[(.*)\]$/, '$1');
   if (host !== '') out.host = host;
   if (url.port !== '') out.port = Number(url.port);
   if (q.get('port') !== null) out.port = Number(q.get('port'));
-  if (url.username !== '') out.user = decodeURIComponent(url.username);
-  if (url.password !== '') out.password = decodeURIComponent(url.password);
-  const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  if (username !== '') out.user = username;
+  if (password !== '') out.password = password;
   if (database !== '') out.database = database;
   for (const key of ['sslmode', 'sslrootcert', 'sslcert', 'sslkey'] as const) {
     const value = q.get(key);

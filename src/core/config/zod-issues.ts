@@ -9,12 +9,10 @@ export function formatPath(path: readonly PropertyKey[]): string {
       out += `[${key}]`;
     } else {
       const name = String(key);
-      out +=
-        out === ''
-          ? name
-          : /^[A-Za-z_][\w-]*$/.test(name)
-            ? `.${name}`
-            : `[${JSON.stringify(name)}]`;
+      const plain = /^[A-Za-z_][\w-]*$/.test(name);
+      // Quoted when not a plain name, at the root too: an empty or multi-line key must still
+      // show, and on one line.
+      out += plain ? (out === '' ? name : `.${name}`) : `[${JSON.stringify(name)}]`;
     }
   }
   return out;
@@ -56,5 +54,7 @@ function typeName(value: unknown, sensitive: boolean): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
-  return sensitive ? typeof value : `${typeof value} ${JSON.stringify(value)}`;
+  if (sensitive) return typeof value;
+  // JSON has no Infinity or NaN (it would say `number null`).
+  return typeof value === 'number' ? `number ${value}` : `${typeof value} ${JSON.stringify(value)}`;
 }
