@@ -17,9 +17,19 @@ export function registerSecret(value: string | undefined): void {
   if (value !== undefined && value.length >= 3) {
     knownSecrets.add(value);
     // Also as it appears inside a URL and inside a JSON-encoded log line.
-    for (const form of [encodeURIComponent(value), JSON.stringify(value).slice(1, -1)]) {
-      if (form !== value) knownSecrets.add(form);
+    for (const form of [uriForm(value), JSON.stringify(value).slice(1, -1)]) {
+      if (form !== undefined && form !== value) knownSecrets.add(form);
     }
+  }
+}
+
+// A lone UTF-16 surrogate has no URI encoding (encodeURIComponent throws), so such a value
+// cannot appear percent-encoded either: there is no second form to mask.
+function uriForm(value: string): string | undefined {
+  try {
+    return encodeURIComponent(value);
+  } catch {
+    return undefined;
   }
 }
 

@@ -36,6 +36,14 @@ describe('redaction', () => {
     expect(redact(JSON.stringify({ err: `bad ${secret}` }))).toBe('{"err":"bad ****"}');
   });
 
+  // Found by the config fuzzer: encodeURIComponent throws on a lone surrogate, which a YAML
+  // "\ud800" escape or an environment variable can carry.
+  it('registers a value with a lone surrogate without throwing, and masks it', () => {
+    const value = 'pw\ud800,postgres://';
+    expect(() => registerSecret(value)).not.toThrow();
+    expect(redact(`x ${value} y`)).toBe('x **** y');
+  });
+
   it('does not register trivially short values', () => {
     registerSecret('ab');
     expect(redact('ab cab')).toBe('ab cab');

@@ -99,7 +99,7 @@ function hasPath(doc: unknown, path: string): boolean {
 /** The file as plain data, for checking paths against; undefined when it does not parse. */
 export function parseLoose(text: string): unknown {
   try {
-    return parse(text, { maxAliasCount: -1 });
+    return parse(text, { maxAliasCount: -1, logLevel: 'error' });
   } catch {
     return undefined;
   }
