@@ -253,9 +253,11 @@ async function datastoreUrl(config: ResolvedConfig, io: LoadIo): Promise<string 
       registerSecret(password);
       url.password = encodeURIComponent(password);
     } catch (err) {
-      io.stderr.write(
-        `config error: datastore.passwordFile: cannot read ${datastore.passwordFile}: ${errorMessage(err)}\n`,
-      );
+      const issue = {
+        path: 'datastore.passwordFile',
+        message: `cannot read ${datastore.passwordFile}: ${errorMessage(err)}`,
+      };
+      io.stderr.write(`config error: ${redact(formatConfigIssue(issue))}\n`);
       return undefined;
     }
   }

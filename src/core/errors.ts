@@ -15,8 +15,25 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * One line per issue, always: a file name or value quoted into a message may hold a line break
+ * (a `*_FILE` variable of "\n"), which would split the issue over lines and forge a second one.
+ */
 export function formatConfigIssue(issue: ConfigIssue): string {
-  return issue.path === '' ? issue.message : `${issue.path}: ${issue.message}`;
+  const message = oneLine(issue.message);
+  return issue.path === '' ? message : `${oneLine(issue.path)}: ${message}`;
+}
+
+// Control characters are exactly what this matches.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f\u2028\u2029]/g;
+const SHORT_ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+function oneLine(text: string): string {
+  return text.replace(
+    CONTROL,
+    (c) => SHORT_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 /** An operation outlived its deadline. */
