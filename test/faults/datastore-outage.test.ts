@@ -1,7 +1,6 @@
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { pendingFromBatch } from '../../src/adapters/datastore/pending-batch.js';
-import { BUILTIN_PROBES, builtinCollectorNames } from '../../src/collectors/builtin-collectors.js';
 import { startGrpcReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.js';
 import { queryOnce } from '../helpers/fresh-database.js';
 import {
@@ -24,6 +23,9 @@ import {
   RestartableDatastore,
   sampleDifferences,
   storedSamples,
+  DATABASE_SCOPED,
+  OUTAGE_PROBES,
+  outageCollectors,
 } from './support/outage-datastore.js';
 
 /**
@@ -34,11 +36,6 @@ import {
 
 const pgUrl = inject('pgUrl');
 const INTERVAL_S = 5;
-/** Cheap probes that store every sample (none is change-tracked), every interval. */
-const ENABLED = ['pg_connectivity', 'pg_stat_activity_summary', 'pg_stat_database', 'pg_database'];
-const DATABASE_SCOPED = new Set(
-  BUILTIN_PROBES.filter((p) => p.schema.scope === 'database').map((p) => p.name),
-);
 const QUEUE_SIZE = 5;
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -77,9 +74,7 @@ describe('a two-minute datastore outage under a hybrid collector', () => {
       mode: 'hybrid',
       interval: `${INTERVAL_S}s`,
       targets: [{ name: 'fault-datastore', url: pgUrl, databases: ['postgres'] }],
-      collectors: Object.fromEntries(
-        builtinCollectorNames().map((name) => [name, { enabled: ENABLED.includes(name) }]),
-      ),
+      collectors: outageCollectors(),
       nri: { stateDir: path.join(dir, 'nri-state') },
       otlp: {
         protocol: 'grpc',
@@ -176,10 +171,10 @@ describe('a two-minute datastore outage under a hybrid collector', () => {
     // Row for row: every sample produced is stored with as many rows, nothing else is stored.
     const batches = await batchesIn(output);
     const produced = producedSamples(batches);
-    const stored = await storedSamples(datastore.directUrl(), ENABLED, DATABASE_SCOPED);
+    const stored = await storedSamples(datastore.directUrl(), OUTAGE_PROBES, DATABASE_SCOPED);
     const diff = sampleDifferences(produced, stored);
     expect(diff).toEqual({ missing: [], extra: [], miscounted: [] });
-    for (const probe of ENABLED) {
+    for (const probe of OUTAGE_PROBES) {
       expect(await duplicateRows(datastore.directUrl(), probe), probe).toBe(0);
     }
     // Samples taken while the datastore was down are among them: the outage was real.

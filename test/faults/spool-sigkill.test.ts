@@ -2,7 +2,6 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { pendingFromBatch, type PendingBatch } from '../../src/adapters/datastore/pending-batch.js';
-import { BUILTIN_PROBES, builtinCollectorNames } from '../../src/collectors/builtin-collectors.js';
 import { queryOnce } from '../helpers/fresh-database.js';
 import {
   killDaemons,
@@ -21,6 +20,9 @@ import {
   RestartableDatastore,
   sampleDifferences,
   storedSamples,
+  DATABASE_SCOPED,
+  OUTAGE_PROBES,
+  outageCollectors,
 } from './support/outage-datastore.js';
 import { readSpool, spoolFiles } from './support/outage-spool.js';
 
@@ -32,10 +34,6 @@ import { readSpool, spoolFiles } from './support/outage-spool.js';
 
 const pgUrl = inject('pgUrl');
 const INTERVAL_S = 2;
-const ENABLED = ['pg_connectivity', 'pg_stat_activity_summary', 'pg_stat_database', 'pg_database'];
-const DATABASE_SCOPED = new Set(
-  BUILTIN_PROBES.filter((p) => p.schema.scope === 'database').map((p) => p.name),
-);
 /** Batches spooled before the kill. */
 const SPOOLED = 8;
 
@@ -81,9 +79,7 @@ describe('SIGKILL while the datastore is down, with a spool', () => {
         mode: 'otel',
         interval: `${INTERVAL_S}s`,
         targets: [{ name: 'fault-spool', url: pgUrl, databases: ['postgres'] }],
-        collectors: Object.fromEntries(
-          builtinCollectorNames().map((name) => [name, { enabled: ENABLED.includes(name) }]),
-        ),
+        collectors: outageCollectors(),
         otlp: { enabled: false },
         output: { format: 'json', path: output },
         datastore: { url: datastore.collectorUrl(), spoolDir },
@@ -179,13 +175,13 @@ describe('SIGKILL while the datastore is down, with a spool', () => {
 
     // Row for row, once each.
     const produced = producedSamples([...expected.values()]);
-    const storedRows = await storedSamples(datastore.directUrl(), ENABLED, DATABASE_SCOPED);
+    const storedRows = await storedSamples(datastore.directUrl(), OUTAGE_PROBES, DATABASE_SCOPED);
     expect(sampleDifferences(produced, storedRows)).toEqual({
       missing: [],
       extra: [],
       miscounted: [],
     });
-    for (const probe of ENABLED) {
+    for (const probe of OUTAGE_PROBES) {
       expect(await duplicateRows(datastore.directUrl(), probe), probe).toBe(0);
     }
 

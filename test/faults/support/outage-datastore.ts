@@ -1,3 +1,7 @@
+import {
+  BUILTIN_PROBES,
+  builtinCollectorNames,
+} from '../../../src/collectors/builtin-collectors.js';
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,6 +11,23 @@ import type { ProbeSample } from '../../../src/core/model/probe-sample.js';
 import type { UnifiedMetrics } from '../../../src/core/model/unified-metrics.js';
 import { queryOnce } from '../../helpers/fresh-database.js';
 import { TcpProxy } from '../../helpers/tcp-proxy.js';
+
+/** Cheap probes that store every sample (none is change-tracked), every interval. */
+export const OUTAGE_PROBES = [
+  'pg_connectivity',
+  'pg_stat_activity_summary',
+  'pg_stat_database',
+  'pg_database',
+];
+/** Probes whose rows carry a database: a stored row is matched on it too. */
+export const DATABASE_SCOPED = new Set(
+  BUILTIN_PROBES.filter((p) => p.schema.scope === 'database').map((p) => p.name),
+);
+/** Every built-in collector switched off except OUTAGE_PROBES. */
+export const outageCollectors = (): Record<string, { enabled: boolean }> =>
+  Object.fromEntries(
+    builtinCollectorNames().map((name) => [name, { enabled: OUTAGE_PROBES.includes(name) }]),
+  );
 
 /**
  * A history datastore that really goes away: an embedded PostgreSQL kept on its own data

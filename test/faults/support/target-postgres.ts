@@ -1,5 +1,4 @@
 import type { ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -7,13 +6,13 @@ import type { OsUser } from '../../../src/cli/embedded/os-user.js';
 import {
   DEBIAN_PG_BIN,
   freePort,
+  initCluster,
   serverDir,
   serverUser,
   spawnServer,
   stopProcess,
   SUPERUSER,
   waitUntil,
-  writePrivate,
 } from '../../helpers/debian-postgres.js';
 
 /**
@@ -49,23 +48,7 @@ export class RestartablePostgres {
     const runAs = await serverUser();
     const dir = await serverDir('pgql-fault-pg-', runAs);
     try {
-      const password = randomBytes(18).toString('base64url');
-      const pwfile = path.join(dir, 'pwfile');
-      await writePrivate(pwfile, `${password}\n`, runAs);
-      await run(
-        path.join(DEBIAN_PG_BIN, 'initdb'),
-        [
-          `--pgdata=${path.join(dir, 'data')}`,
-          `--username=${SUPERUSER}`,
-          `--pwfile=${pwfile}`,
-          '--auth=scram-sha-256',
-          '--encoding=UTF8',
-          '--locale=C',
-          '--no-sync',
-        ],
-        runAs,
-      );
-      await rm(pwfile, { force: true });
+      const password = await initCluster(dir, runAs);
       const server = new RestartablePostgres(await freePort(), password, dir, runAs, settings);
       await server.start();
       return server;
@@ -129,16 +112,4 @@ export class RestartablePostgres {
     await this.stop();
     await rm(this.dir, { recursive: true, force: true });
   }
-}
-
-function run(command: string, args: readonly string[], runAs: OsUser | undefined): Promise<void> {
-  const { child, log } = spawnServer(command, args, runAs);
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) =>
-      code === 0
-        ? resolve()
-        : reject(new Error(`${path.basename(command)} exited with ${code}: ${log().trim()}`)),
-    );
-  });
 }
