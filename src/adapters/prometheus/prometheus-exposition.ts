@@ -33,7 +33,8 @@ export interface PrometheusFamily {
  * format forbids a second HELP/TYPE for a name); one whose type differs from the first of that
  * name is dropped rather than corrupt the first, and so is a repeated label set, because
  * Prometheus would reject the sample as a duplicate. Order is by name, then by label set, so
- * two scrapes of the same state are byte-identical.
+ * two scrapes of the same state are byte-identical. Every `sort()` here is without a comparator:
+ * for strings that is UTF-16 code-unit order, independent of the locale.
  */
 export function renderExposition(families: readonly PrometheusFamily[]): string {
   const merged = new Map<string, { family: PrometheusFamily; series: Map<string, number> }>();
@@ -51,12 +52,12 @@ export function renderExposition(families: readonly PrometheusFamily[]): string 
     }
   }
   const out: string[] = [];
-  for (const name of [...merged.keys()].sort(compare)) {
+  for (const name of [...merged.keys()].sort()) {
     const entry = merged.get(name);
     if (entry === undefined || entry.series.size === 0) continue;
     out.push(`# HELP ${name} ${escapeHelp(entry.family.help)}`);
     out.push(`# TYPE ${name} ${entry.family.type}`);
-    for (const key of [...entry.series.keys()].sort(compare)) {
+    for (const key of [...entry.series.keys()].sort()) {
       out.push(`${name}${key} ${formatValue(entry.series.get(key) ?? Number.NaN)}`);
     }
   }
@@ -79,9 +80,15 @@ export function metricPointFamilies(
     string,
     { help: string; type: PrometheusType; samples: PrometheusSample[] }
   >();
+  // Points share their descriptor object: translate each metric's name once per render.
+  const names = new Map<MetricPoint['descriptor'], string | undefined>();
   for (const point of points) {
     const d = point.descriptor;
-    const name = prometheusMetricName(d.name, d.unit, d.instrument);
+    let name = names.get(d);
+    if (!names.has(d)) {
+      name = prometheusMetricName(d.name, d.unit, d.instrument);
+      names.set(d, name);
+    }
     if (name === undefined) continue;
     let family = byName.get(name);
     if (family === undefined) {
@@ -133,7 +140,7 @@ export function prometheusLabels(
   attributes: Readonly<Record<string, MetricAttributeValue>>,
 ): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const key of Object.keys(attributes).sort(compare)) {
+  for (const key of Object.keys(attributes).sort()) {
     const name = prometheusLabelName(key);
     const value = attributes[key];
     if (name === undefined || name.startsWith('__') || value === undefined) continue;
@@ -145,12 +152,13 @@ export function prometheusLabels(
 
 /** `{a="1",b="2"}` with names sorted, or nothing for no labels. */
 function labelText(labels: Readonly<Record<string, string>>): string {
-  const names = Object.keys(labels).sort(compare);
+  const names = Object.keys(labels).sort();
   if (names.length === 0) return '';
   return `{${names.map((n) => `${n}="${escapeLabelValue(labels[n] ?? '')}"`).join(',')}}`;
 }
 
 function escapeLabelValue(value: string): string {
+  if (!NEEDS_ESCAPE.test(value)) return value;
   return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
 
@@ -166,7 +174,4 @@ function formatValue(value: number): string {
   return String(value);
 }
 
-/** Code-unit order, independent of the locale. */
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
+const NEEDS_ESCAPE = /[\\"\n]/;

@@ -82,6 +82,19 @@ export function prometheusMetricName(
  * or single `_` gets a `key` prefix. Undefined for an empty name or one of underscores only.
  */
 export function prometheusLabelName(attribute: string): string | undefined {
+  // Every series of every scrape asks again for the same few dozen names.
+  if (labelNames.has(attribute)) return labelNames.get(attribute);
+  const name = translateLabelName(attribute);
+  // A bound, in case attributes ever carry unbounded names: start over rather than grow.
+  if (labelNames.size >= LABEL_NAME_CACHE_SIZE) labelNames.clear();
+  labelNames.set(attribute, name);
+  return name;
+}
+
+const LABEL_NAME_CACHE_SIZE = 4_096;
+const labelNames = new Map<string, string | undefined>();
+
+function translateLabelName(attribute: string): string | undefined {
   if (attribute === '') return undefined;
   let result = attribute.replace(/[^a-zA-Z0-9_]/g, '_');
   if (/^[0-9]/.test(result)) result = `key_${result}`;
