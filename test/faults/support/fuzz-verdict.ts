@@ -4,7 +4,7 @@ import { ASH_CONSUMERS } from '../../../src/collectors/query-performance-names.j
 import { validateCommand } from '../../../src/cli/validate-command.js';
 import { configSchema } from '../../../src/core/config/config-schema.js';
 import { loadConfig } from '../../../src/core/config/load-config.js';
-import { ConfigError, type ConfigIssue } from '../../../src/core/errors.js';
+import { ConfigError, formatConfigIssue, type ConfigIssue } from '../../../src/core/errors.js';
 import { PASSWORD_MARK } from './fuzz-config-arbitraries.js';
 
 /** What the loader made of one configuration: usable, or the problems it listed. */
@@ -173,12 +173,13 @@ export function outputProblems(output: Output, verdict: Verdict): string[] {
     if (!/^(\[ERR\] )?config error: /.test(line)) {
       problems.push(`not a config error line: ${line}`);
     }
-    // Secrets are masked wherever they appear, key paths included (a DSN-shaped key, a header
+    // The issue as the CLI formats it (control characters escaped, so one line); secrets are
+    // masked wherever they appear, key paths included (a DSN-shaped key, a header
     // value registered as a secret): a masked line has still named its key, partly hidden.
     else if (
       issue !== undefined &&
       issue.path !== '' &&
-      !line.includes(`: ${issue.path}: `) &&
+      !line.includes(formatConfigIssue(issue)) &&
       !line.includes('****')
     ) {
       problems.push(`line ${i} does not name ${issue.path}: ${line}`);
