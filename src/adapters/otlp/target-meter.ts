@@ -14,6 +14,9 @@ import {
 import { targetResourceAttributes } from './otlp-resource.js';
 import { seriesKey, type TargetSnapshot } from '../../core/semantic-metrics/target-snapshot.js';
 
+/** The largest delay setInterval accepts (2^31 - 1 ms, about 24.8 days). */
+const MAX_TIMER_MS = 2_147_483_647;
+
 /** Instrumentation scope of every metric. */
 const SCOPE = 'pgquerylens';
 
@@ -33,10 +36,18 @@ interface Generation {
  * one is muted and shut down, a new one starts from the current snapshot. Rebuilding costs
  * nothing the backend needs (PostgreSQL counters are absolute values; delta totals live in the
  * snapshot); a series set that only grows never triggers it.
+ *
+ * The export cadence belongs to the target, not to a provider: this class's own timer exports,
+ * and a rebuild waits for its next tick. A provider's own timer would restart with every rebuild,
+ * and a target whose series set loses a member on every batch (sessions moving between states
+ * do, on any busy server) would never reach its first export; it would also rebuild on every
+ * batch, where now it rebuilds at most once per export.
  */
 export class TargetMeter {
   private generation: Generation;
   private keys = new Set<string>();
+  #rebuildDue = false;
+  #timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly target: TargetIdentity,
@@ -47,14 +58,22 @@ export class TargetMeter {
     private readonly onResult?: ExportOutcomeListener,
   ) {
     this.generation = this.build();
+    this.#timer = setInterval(() => void this.forceFlush(), settings.exportIntervalMs);
+    this.#timer.unref();
   }
 
-  /** After the snapshot changed: rebuilds the provider when a series disappeared. */
-  async sync(): Promise<void> {
+  /** After the snapshot changed: a series gone away means a new provider, at the next export. */
+  sync(): Promise<void> {
     const keys = new Set(this.snapshot.points.map(seriesKey));
-    const lost = [...this.keys].some((k) => !keys.has(k));
+    if ([...this.keys].some((k) => !keys.has(k))) this.#rebuildDue = true;
     this.keys = keys;
-    if (!lost) return;
+    return Promise.resolve();
+  }
+
+  /** Swaps in a provider built from the current snapshot if a series went away since the last. */
+  async #rebuildIfDue(): Promise<void> {
+    if (!this.#rebuildDue) return;
+    this.#rebuildDue = false;
     const old = this.generation;
     this.generation = this.build();
     await retire(old);
@@ -69,27 +88,42 @@ export class TargetMeter {
     };
   }
 
-  /** Sends what the reader holds now. */
+  /** Exports the current snapshot now (the periodic export, or the caller's flush). */
   async forceFlush(): Promise<void> {
-    await this.generation.provider.forceFlush();
+    try {
+      await this.#rebuildIfDue();
+      // The reader skips a collect while its previous export runs, so ticks never stack.
+      await this.generation.provider.forceFlush();
+    } catch {
+      // The exporter has counted and reported the failure; the next tick tries again.
+    }
   }
 
   /** Final export, then releases the provider. */
   async shutdown(): Promise<void> {
+    this.#stopTimer();
+    await this.#rebuildIfDue();
     await this.generation.provider.shutdown();
   }
 
   /** Releases the provider without exporting again (the target went away). */
   async discard(): Promise<void> {
+    this.#stopTimer();
     await retire(this.generation);
+  }
+
+  #stopTimer(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
   }
 
   private build(): Generation {
     const exporter = new MutableExporter(createMetricExporter(this.settings), this.onResult);
     const reader = new PeriodicExportingMetricReader({
       exporter,
-      exportIntervalMillis: this.settings.exportIntervalMs,
-      // The SDK requires the timeout not to exceed the interval.
+      // Never fires: exports come from this class's timer (see the class comment). The largest
+      // delay a Node timer takes; anything above it would fire at once.
+      exportIntervalMillis: MAX_TIMER_MS,
       exportTimeoutMillis: Math.min(this.settings.timeoutMs, this.settings.exportIntervalMs),
       cardinalityLimits: { default: this.settings.cardinalityLimit },
     });
