@@ -102,27 +102,29 @@ export class SoakWorkload {
 /** A gRPC OTLP receiver (metrics and logs services) that only counts requests and bytes. */
 export interface CountingReceiver {
   readonly url: string;
-  readonly counts: { requests: number; bytes: number };
+  /** All requests and bytes, and the requests of each service. */
+  readonly counts: { requests: number; bytes: number; metrics: number; logs: number };
   close(): Promise<void>;
 }
 
 export async function startCountingReceiver(): Promise<CountingReceiver> {
-  const counts = { requests: 0, bytes: 0 };
+  const counts = { requests: 0, bytes: 0, metrics: 0, logs: 0 };
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
-  const handler = {
+  const handler = (service: 'metrics' | 'logs') => ({
     Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, done: grpc.sendUnaryData<Buffer>) => {
       counts.requests += 1;
+      counts[service] += 1;
       counts.bytes += call.request.length;
       done(null, Buffer.alloc(0));
     },
-  };
+  });
   server.addService(
     rawExportService('/opentelemetry.proto.collector.metrics.v1.MetricsService/Export'),
-    handler,
+    handler('metrics'),
   );
   server.addService(
     rawExportService('/opentelemetry.proto.collector.logs.v1.LogsService/Export'),
-    handler,
+    handler('logs'),
   );
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) =>
