@@ -38,7 +38,8 @@ export interface OtlpReceiver {
   close(): Promise<void>;
 }
 
-interface Decoder {
+/** A protobufjs message type: what decoding a request body needs. */
+export interface Decoder {
   decode(bytes: Uint8Array): unknown;
   toObject(message: unknown, options: Record<string, unknown>): unknown;
 }
@@ -50,13 +51,15 @@ const root = require('otlp-decoder/build/src/generated/root') as {
     proto: { collector: { metrics: { v1: { ExportMetricsServiceRequest: Decoder } } } };
   };
 };
-const REQUEST = root.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
+/** The ExportMetricsServiceRequest message type, for tests that decode bodies their own way. */
+export const METRICS_REQUEST: Decoder =
+  root.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
 
 type Json = Record<string, unknown>;
 
 /** Decodes an ExportMetricsServiceRequest body into plain resource metrics. */
 export function decodeMetricsRequest(body: Uint8Array): ReceivedResourceMetrics[] {
-  const message = REQUEST.toObject(REQUEST.decode(body), {
+  const message = METRICS_REQUEST.toObject(METRICS_REQUEST.decode(body), {
     longs: Number,
     enums: Number,
     defaults: false,

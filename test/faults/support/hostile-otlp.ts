@@ -1,6 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { createRequire } from 'node:module';
-import { rawExportService } from '../../helpers/otlp-receiver.js';
+import { METRICS_REQUEST, rawExportService } from '../../helpers/otlp-receiver.js';
 
 /** One data point with what reset detection needs: its start time and its value's wire type. */
 export interface TimedPoint {
@@ -16,19 +15,6 @@ export interface TimedPoint {
   readonly valueType: 'int' | 'double' | 'none';
   readonly value: number;
 }
-
-interface Decoder {
-  decode(bytes: Uint8Array): unknown;
-  toObject(message: unknown, options: Record<string, unknown>): unknown;
-}
-
-const require = createRequire(import.meta.url);
-const root = require('otlp-decoder/build/src/generated/root') as {
-  opentelemetry: {
-    proto: { collector: { metrics: { v1: { ExportMetricsServiceRequest: Decoder } } } };
-  };
-};
-const REQUEST = root.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
 
 type Json = Record<string, unknown>;
 
@@ -51,7 +37,7 @@ function attributesOf(raw: unknown): Record<string, string | number | boolean> {
 
 /** Every data point of one ExportMetricsServiceRequest (int64 kept as strings, then checked). */
 export function decodeTimedPoints(body: Uint8Array): TimedPoint[] {
-  const message = REQUEST.toObject(REQUEST.decode(body), {
+  const message = METRICS_REQUEST.toObject(METRICS_REQUEST.decode(body), {
     longs: String,
     enums: Number,
     defaults: false,
