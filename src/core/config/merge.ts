@@ -3,6 +3,20 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /**
+ * An own, plain property even for `__proto__`: a YAML key of that name, assigned the usual way,
+ * would set the merged object's prototype instead, and its elements would surface as inherited
+ * keys (the config fuzzer's seed 20261122 found `__proto__: [""]` reported as an unknown `"0"`).
+ */
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, {
+    value,
+    writable: true,
+    enumerable: true,
+    configurable: true,
+  });
+}
+
+/**
  * Later layers win key by key; arrays and scalars are replaced whole (a `targets` list from the
  * environment replaces the file's, it does not append to it).
  */
@@ -13,8 +27,12 @@ export function deepMerge(...layers: readonly Record<string, unknown>[]): Record
       if (value === undefined) {
         continue;
       }
-      const current = out[key];
-      out[key] = isPlainObject(current) && isPlainObject(value) ? deepMerge(current, value) : value;
+      const current = Object.hasOwn(out, key) ? out[key] : undefined;
+      setOwn(
+        out,
+        key,
+        isPlainObject(current) && isPlainObject(value) ? deepMerge(current, value) : value,
+      );
     }
   }
   return out;
@@ -29,12 +47,12 @@ export function setPath(
   let node = target;
   path.forEach((key, i) => {
     if (i === path.length - 1) {
-      node[key] = value;
+      setOwn(node, key, value);
       return;
     }
-    const next = node[key];
+    const next = Object.hasOwn(node, key) ? node[key] : undefined;
     if (!isPlainObject(next)) {
-      node[key] = {};
+      setOwn(node, key, {});
     }
     node = node[key] as Record<string, unknown>;
   });
