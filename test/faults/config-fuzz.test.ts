@@ -22,15 +22,17 @@ import {
 // PGQUERYLENS_FUZZ_SEED=random explores new samples, and a printed seed reproduces a failure.
 // PGQUERYLENS_FUZZ_RUNS widens the in-process run for a long exploration by hand.
 const FIXED_SEED = 20_261_122;
-const seedVar = process.env.PGQUERYLENS_FUZZ_SEED;
+/** An integer variable, or undefined when unset, empty or anything else. */
+function intVar(name: string): number | undefined {
+  const raw = process.env[name] ?? '';
+  return /^-?\d+$/.test(raw) ? Number(raw) : undefined;
+}
 const SEED =
-  seedVar === 'random'
+  process.env.PGQUERYLENS_FUZZ_SEED === 'random'
     ? Date.now() % 2_147_483_647
-    : Number.isInteger(Number(seedVar)) && seedVar !== undefined && seedVar !== ''
-      ? Number(seedVar)
-      : FIXED_SEED;
-const runsVar = Number(process.env.PGQUERYLENS_FUZZ_RUNS);
-const IN_PROCESS_RUNS = Number.isInteger(runsVar) && runsVar > 0 ? runsVar : 3_000;
+    : (intVar('PGQUERYLENS_FUZZ_SEED') ?? FIXED_SEED);
+const runs = intVar('PGQUERYLENS_FUZZ_RUNS');
+const IN_PROCESS_RUNS = runs !== undefined && runs > 0 ? runs : 3_000;
 const CLI_VALIDATE_RUNS = 300;
 const CLI_VALIDATE_BUDGET_MS = 75_000;
 const CLI_RUN_RUNS = 60;

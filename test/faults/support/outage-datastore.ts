@@ -1,10 +1,10 @@
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import {
   BUILTIN_PROBES,
   builtinCollectorNames,
 } from '../../../src/collectors/builtin-collectors.js';
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { EmbeddedServer } from '../../../src/cli/embedded/embedded-server.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import type { ProbeSample } from '../../../src/core/model/probe-sample.js';
